@@ -1,0 +1,240 @@
+/**
+ * `courses.yml`, the environment and the flags, turned once into one frozen,
+ * validated configuration that is passed down.
+ *
+ * This module reads no file and no environment variable itself: the entrypoint
+ * hands it the text and a record of the variables.
+ *
+ * @module
+ */
+
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Scalar, type YAMLMap } from "yaml";
+import { ConfigError } from "./errors.ts";
+import { checkCourseId, defaultRawPrefix, trimSlash } from "./layout.ts";
+import type { S3LakeOptions } from "./lake.ts";
+
+/** One course: one Slack channel. */
+export interface Course {
+  /** The course id, used in keys and the `course_id` column. */
+  readonly id: string;
+  /** The Slack channel id, stored in `channel_id` when messages lack one. */
+  readonly channelId: string | null;
+  /** The Slack channel name, stored in `channel`. */
+  readonly channel: string | null;
+  /**
+   * Where the course's raw files are: a key prefix inside the lake, or a full
+   * URL (`s3://…`, `file://…`) of another location.
+   */
+  readonly rawPrefix: string;
+  /** Whether {@linkcode Course.rawPrefix} is a full URL rather than a lake key prefix. */
+  readonly rawIsUrl: boolean;
+}
+
+/** The whole configuration of a run. */
+export interface Config {
+  /** The lake's URL. */
+  readonly lakeUrl: string;
+  /** The courses file it was read from. */
+  readonly configFile: string;
+  /** The courses, in file order. */
+  readonly courses: readonly Course[];
+  /** S3 settings from the standard AWS variables. */
+  readonly s3: Readonly<S3LakeOptions>;
+}
+
+const COURSE_KEYS = ["id", "channel_id", "channel", "raw_prefix"] as const;
+const CHANNEL_ID_RE = /^[CGD][A-Z0-9]{6,}$/i;
+
+/**
+ * Parses and validates `courses.yml`.
+ *
+ * @param text The file's text.
+ * @param file The file's path, for messages.
+ * @returns The courses, frozen.
+ * @throws {ConfigError} When the YAML is malformed, a key is unknown or
+ *   missing, a value has the wrong type, or an id repeats; the message names
+ *   the file and line.
+ * @example
+ * ```ts
+ * import { parseCourses } from "./config.ts";
+ * parseCourses("courses:\n  - id: ml-zoomcamp\n", "courses.yml")[0]?.rawPrefix; // "raw/slack/ml-zoomcamp"
+ * ```
+ */
+export function parseCourses(text: string, file: string): readonly Course[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const lineOf = (node: { range?: [number, number, number] | null } | null | undefined): number =>
+    node?.range ? lines.linePos(node.range[0]).line : 0;
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const line = firstError.linePos?.[0]?.line ?? lines.linePos(firstError.pos[0]).line;
+    throw new ConfigError(file, line, `YAML does not parse: ${firstError.message.split("\n")[0]}`);
+  }
+  const root = doc.contents;
+  if (!isMap(root)) {
+    throw new ConfigError(file, lineOf(root), 'Top level must be a mapping with a "courses:" list');
+  }
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : "";
+    if (key !== "courses") {
+      throw new ConfigError(
+        file,
+        lineOf(pair.key as Scalar),
+        `Unknown top-level key "${key}": only "courses" is allowed`,
+      );
+    }
+  }
+  const list = root.get("courses", true);
+  if (!isSeq(list)) {
+    throw new ConfigError(file, lineOf(list as Scalar) || 1, '"courses" must be a list of courses, each with an "id"');
+  }
+  const seen = new Map<string, number>();
+  const courses: Course[] = [];
+  for (const item of list.items) {
+    const line = lineOf(item as Scalar);
+    if (!isMap(item)) throw new ConfigError(file, line, 'Each course must be a mapping with at least an "id"');
+    const values = readCourseMap(item, file, lineOf);
+    const id = values.get("id");
+    if (id === undefined) throw new ConfigError(file, line, 'Course has no "id": add one, such as "id: ml-zoomcamp"');
+    try {
+      checkCourseId(id.value);
+    } catch (e) {
+      throw new ConfigError(file, id.line, (e as Error).message);
+    }
+    const dup = seen.get(id.value);
+    if (dup !== undefined) {
+      throw new ConfigError(
+        file,
+        id.line,
+        `Course id "${id.value}" repeats the one on line ${dup}: ids must be unique`,
+      );
+    }
+    seen.set(id.value, id.line);
+    const channelId = values.get("channel_id");
+    if (channelId && !CHANNEL_ID_RE.test(channelId.value)) {
+      throw new ConfigError(
+        file,
+        channelId.line,
+        `channel_id "${channelId.value}" is not a Slack channel id: it looks like C0288NJ5XSA`,
+      );
+    }
+    const raw = values.get("raw_prefix");
+    const rawIsUrl = raw !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(raw.value);
+    if (raw && !rawIsUrl && (raw.value.split("/").includes("..") || trimSlash(raw.value) === "")) {
+      throw new ConfigError(file, raw.line, `raw_prefix "${raw.value}" must be a path inside the lake or a full URL`);
+    }
+    courses.push(Object.freeze({
+      id: id.value,
+      channelId: channelId?.value ?? null,
+      channel: values.get("channel")?.value ?? null,
+      rawPrefix: raw === undefined ? defaultRawPrefix(id.value) : rawIsUrl ? raw.value : trimSlash(raw.value),
+      rawIsUrl,
+    }));
+  }
+  if (courses.length === 0) throw new ConfigError(file, lineOf(list) || 1, "No courses are listed: add at least one");
+  return Object.freeze(courses);
+}
+
+function readCourseMap(
+  item: YAMLMap,
+  file: string,
+  lineOf: (node: { range?: [number, number, number] | null } | null | undefined) => number,
+): Map<string, { value: string; line: number }> {
+  const out = new Map<string, { value: string; line: number }>();
+  for (const pair of item.items) {
+    const keyNode = pair.key as Scalar;
+    const key = isScalar(keyNode) ? String(keyNode.value) : "";
+    const line = lineOf(keyNode);
+    if (!(COURSE_KEYS as readonly string[]).includes(key)) {
+      throw new ConfigError(file, line, `Unknown key "${key}" in a course: allowed keys are ${COURSE_KEYS.join(", ")}`);
+    }
+    const v = pair.value as Scalar | null;
+    if (!isScalar(v) || typeof v.value !== "string" || v.value.trim() === "") {
+      throw new ConfigError(file, line, `"${key}" must be a non-empty string`);
+    }
+    out.set(key, { value: v.value.trim(), line });
+  }
+  return out;
+}
+
+/** The environment variables the configuration reads. */
+export const CONFIG_ENV = [
+  "LAKE_URL",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "AWS_ENDPOINT_URL_S3",
+  "AWS_ENDPOINT_URL",
+  "AWS_S3_FORCE_PATH_STYLE",
+] as const;
+
+/** Inputs of {@linkcode buildConfig}. */
+export interface BuildConfigOptions {
+  /** The text of `courses.yml`. */
+  coursesText: string;
+  /** Its path, for messages. */
+  configFile: string;
+  /**
+   * The `--lake` flag.
+   * @default {undefined} then `LAKE_URL`, then `./lake`
+   */
+  lake?: string;
+  /**
+   * The environment, by name; only {@linkcode CONFIG_ENV} is read.
+   * @default {{}}
+   */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+function envFlag(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new TypeError(`${name}="${value}" is not a boolean: use true or false`);
+}
+
+/**
+ * Builds the frozen configuration of a run. The lake comes from `--lake`, then
+ * `LAKE_URL`, then `./lake`.
+ *
+ * @param options The courses file's text, the flags and the environment.
+ * @returns The configuration.
+ * @throws {ConfigError} When `courses.yml` is not valid.
+ * @throws {TypeError} When an environment variable has a wrong value.
+ */
+export function buildConfig(options: BuildConfigOptions): Config {
+  const env = options.env ?? {};
+  const courses = parseCourses(options.coursesText, options.configFile);
+  const s3: S3LakeOptions = {};
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (region) s3.region = region;
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
+  if (endpoint) s3.endpoint = endpoint;
+  const pathStyle = envFlag(env.AWS_S3_FORCE_PATH_STYLE, "AWS_S3_FORCE_PATH_STYLE");
+  if (pathStyle !== undefined) s3.forcePathStyle = pathStyle;
+  return Object.freeze({
+    lakeUrl: options.lake || env.LAKE_URL || "./lake",
+    configFile: options.configFile,
+    courses,
+    s3: Object.freeze(s3),
+  });
+}
+
+/**
+ * Picks the courses named by `--course`, or all of them.
+ *
+ * @param config The configuration.
+ * @param ids The ids asked for; empty means all.
+ * @returns The courses, in file order.
+ * @throws {RangeError} When an id is not in the configuration.
+ */
+export function selectCourses(config: Config, ids: readonly string[]): readonly Course[] {
+  if (ids.length === 0) return config.courses;
+  const known = new Set(config.courses.map((c) => c.id));
+  const unknown = ids.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new RangeError(
+      `Course "${unknown[0]}" is not in ${config.configFile}: add it there (known: ${[...known].join(", ")})`,
+    );
+  }
+  return config.courses.filter((c) => ids.includes(c.id));
+}

@@ -1,0 +1,567 @@
+/**
+ * Raw Slack day files to bronze Parquet: incremental, idempotent, and safe to
+ * kill at any point.
+ *
+ * How a run works, per course:
+ *
+ * 1. List the raw files (only the months in `--since`/`--until` when given) and
+ *    compare each file's fingerprint with the course's manifest under
+ *    `_state/ingest/{course}/manifest.json`. Unchanged files are not read.
+ * 2. Read each new or changed file once to learn which UTC days its messages
+ *    fall on, and quarantine what is bad in it.
+ * 3. Rebuild every bronze partition those files touch (the days they held
+ *    before and hold now) from all the raw files that feed it, one partition at
+ *    a time, and replace its Parquet file atomically.
+ * 4. Record a changed file in the manifest once all of its partitions are
+ *    written, and save the manifest as the run goes.
+ *
+ * A killed run leaves every partition either old or new, never half written,
+ * and its changed files unrecorded, so the next run redoes exactly what is
+ * missing. A rerun with nothing new reads nothing and writes nothing.
+ *
+ * @module
+ */
+
+import { type Course } from "./config.ts";
+import { type Lake, type LakeEntry } from "./lake.ts";
+import { type Day, partitionKey, rawKeyDay, rawMonthPrefixes, STATE_ROOT } from "./layout.ts";
+import { BRONZE_COLUMNS, readParquetRows, writeParquet } from "./parquet.ts";
+import { parseRawDay, type RawItem, streamRawDay } from "./raw_json.ts";
+import { type BronzeRow, compareVersions, normalizeMessage } from "./slack.ts";
+
+/** One quarantined file or record. */
+export interface QuarantineRecord {
+  /** The course. */
+  course_id: string;
+  /** The raw file, as in `source_file_path`. */
+  file: string;
+  /** The 0-based entry of the array, or `null` for the whole file. */
+  entry: number | null;
+  /** Why it was rejected. */
+  reason: string;
+  /** The start of the rejected text, when there is one. */
+  excerpt?: string;
+}
+
+/** What a run did for one course. */
+export interface CourseSummary {
+  /** The course. */
+  courseId: string;
+  /** Raw files found in scope. */
+  filesListed: number;
+  /** New or changed raw files read this run. */
+  filesChanged: number;
+  /** Raw files rejected whole; they are retried on the next run. */
+  filesFailed: number;
+  /** Valid messages in the changed files. */
+  messages: number;
+  /** Bronze rows written, over all rewritten partitions. */
+  rowsWritten: number;
+  /** Bronze partitions rewritten. */
+  partitionsWritten: number;
+  /** Versions of a message that lost to a newer one in rewritten partitions. */
+  duplicatesDropped: number;
+  /** Files and records quarantined this run. */
+  quarantined: number;
+}
+
+/** What a whole run did. */
+export interface IngestSummary {
+  /** The run's id, also in the state keys it wrote. */
+  runId: string;
+  /** When it started. */
+  startedAt: string;
+  /** Per course. */
+  courses: CourseSummary[];
+  /** Every quarantined item. */
+  quarantine: QuarantineRecord[];
+  /** Where the quarantine report was written, when anything was quarantined. */
+  quarantineKey: string | null;
+}
+
+/** Progress of a run, for a progress line. */
+export interface IngestProgress {
+  /** The course being worked on. */
+  courseId: string;
+  /** `scan` while reading changed files, `write` while rewriting partitions. */
+  phase: "scan" | "write";
+  /** Items done in this phase. */
+  done: number;
+  /** Items in this phase. */
+  total: number;
+}
+
+/** Options of {@linkcode ingest}. */
+export interface IngestOptions {
+  /** The courses to ingest. */
+  courses: readonly Course[];
+  /**
+   * Only raw files filed under this day or later.
+   * @default {undefined} no lower bound
+   */
+  since?: Day;
+  /**
+   * Only raw files filed under this day or earlier.
+   * @default {undefined} no upper bound (today, when `since` is given)
+   */
+  until?: Day;
+  /**
+   * Opens a course's `raw_prefix` when it is a full URL.
+   * @default {undefined} such courses fail with a clear error
+   */
+  openSource?: (url: string) => Lake;
+  /**
+   * The clock, for `ingestion_time` and the run id.
+   * @default {() => new Date()}
+   */
+  now?: () => Date;
+  /**
+   * Files at least this large are parsed from a stream, entry by entry.
+   * @default {67108864} 64 MiB
+   */
+  largeFileBytes?: number;
+  /**
+   * Called as work advances.
+   * @default {undefined}
+   */
+  onProgress?: (progress: IngestProgress) => void;
+  /**
+   * Stops the run between two partitions.
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+  /**
+   * Partitions written between two saves of the manifest.
+   * @default {20}
+   */
+  checkpointEvery?: number;
+}
+
+/** A file's record in a course manifest. */
+export interface ManifestFile {
+  /** The fingerprint the file had when it was ingested. */
+  fp: string;
+  /** Its last-modified time in ms, which breaks ties between versions. */
+  modified: number;
+  /** The UTC days its messages fall on. */
+  partitions: Day[];
+  /** Valid messages in it. */
+  messages: number;
+  /** Records quarantined from it. */
+  quarantined: number;
+}
+
+/** The ingest state of one course. */
+export interface Manifest {
+  /** Format version. */
+  version: 1;
+  /** The course. */
+  course_id: string;
+  /** Files by their `source_file_path`. */
+  files: Record<string, ManifestFile>;
+}
+
+/**
+ * The key of a course's ingest manifest.
+ *
+ * @param courseId The course.
+ * @returns The key.
+ */
+export function manifestKey(courseId: string): string {
+  return `${STATE_ROOT}/ingest/${courseId}/manifest.json`;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+async function loadManifest(lake: Lake, courseId: string): Promise<Manifest> {
+  const entry = await lake.stat(manifestKey(courseId));
+  if (!entry) return { version: 1, course_id: courseId, files: {} };
+  const text = decoder.decode(await lake.read(manifestKey(courseId)));
+  let parsed: Manifest;
+  try {
+    parsed = JSON.parse(text) as Manifest;
+  } catch (e) {
+    throw new SyntaxError(
+      `Ingest manifest ${manifestKey(courseId)} is not valid JSON (${
+        (e as Error).message
+      }): delete it to rebuild the course from raw`,
+    );
+  }
+  if (parsed?.version !== 1 || typeof parsed.files !== "object" || parsed.files === null) {
+    throw new TypeError(
+      `Ingest manifest ${manifestKey(courseId)} has an unknown format: delete it to rebuild the course from raw`,
+    );
+  }
+  return parsed;
+}
+
+async function saveManifest(lake: Lake, manifest: Manifest): Promise<void> {
+  const sorted: Record<string, ManifestFile> = {};
+  for (const k of Object.keys(manifest.files).sort()) sorted[k] = manifest.files[k]!;
+  await lake.write(
+    manifestKey(manifest.course_id),
+    encoder.encode(JSON.stringify({ ...manifest, files: sorted }, null, 1)),
+    { contentType: "application/json" },
+  );
+}
+
+/** Normalized rows of one raw file, by partition. */
+interface ParsedFile {
+  byDay: Map<Day, Candidate[]>;
+  messages: number;
+  problems: QuarantineRecord[];
+  /** The file could not be used at all. */
+  failed: boolean;
+}
+
+interface Candidate {
+  row: BronzeRow;
+  modified: number;
+  index: number;
+}
+
+interface Source {
+  lake: Lake;
+  /** Listing prefixes inside `lake`. */
+  prefixes: string[];
+  /** Turns a key of `lake` into the `source_file_path`. */
+  pathOf: (key: string) => string;
+  /** Turns a `source_file_path` back into a key of `lake`, or `undefined` when it is not from here. */
+  keyOf: (path: string) => string | undefined;
+}
+
+function sourceOf(lake: Lake, course: Course, options: IngestOptions): Source {
+  let src = lake;
+  let base = `${course.rawPrefix}/`;
+  let pathOf = (key: string) => key;
+  let keyOf = (p: string): string | undefined => (p.startsWith(base) ? p : undefined);
+  if (course.rawIsUrl) {
+    if (!options.openSource) {
+      throw new TypeError(`Course "${course.id}" has raw_prefix ${course.rawPrefix}, and this run cannot open URLs`);
+    }
+    src = options.openSource(course.rawPrefix);
+    base = "";
+    const root = course.rawPrefix.replace(/\/+$/, "");
+    pathOf = (key) => `${root}/${key}`;
+    keyOf = (p) => (p.startsWith(`${root}/`) ? p.slice(root.length + 1) : undefined);
+  }
+  let prefixes = [base];
+  if (options.since) {
+    const until = options.until ?? new Date().toISOString().slice(0, 10);
+    prefixes = rawMonthPrefixes(base, options.since, until);
+  }
+  return { lake: src, prefixes, pathOf, keyOf };
+}
+
+function inWindow(key: string, options: IngestOptions): boolean {
+  if (!options.since && !options.until) return true;
+  const day = rawKeyDay(key);
+  if (day === undefined) return false;
+  return (!options.since || day >= options.since) && (!options.until || day <= options.until);
+}
+
+async function readItems(lake: Lake, entry: { key: string; size: number }, large: number): Promise<RawItem[]> {
+  if (entry.size >= large) {
+    const items: RawItem[] = [];
+    for await (const item of streamRawDay(await lake.readStream(entry.key))) items.push(item);
+    return items;
+  }
+  return parseRawDay(await lake.read(entry.key));
+}
+
+async function parseFile(
+  src: Source,
+  entry: { key: string; size: number; modified: number },
+  course: Course,
+  ingestionTime: bigint,
+  options: IngestOptions,
+): Promise<ParsedFile> {
+  const file = src.pathOf(entry.key);
+  const problems: QuarantineRecord[] = [];
+  const byDay = new Map<Day, Candidate[]>();
+  let items: RawItem[];
+  try {
+    items = await readItems(src.lake, entry, options.largeFileBytes ?? 64 * 1024 * 1024);
+  } catch (e) {
+    const reason = `File could not be read: ${e instanceof Error ? e.message : String(e)}`;
+    return { byDay, messages: 0, problems: [{ course_id: course.id, file, entry: null, reason }], failed: true };
+  }
+  let messages = 0;
+  let fileProblem = false;
+  for (const item of items) {
+    if (item.problem) {
+      fileProblem ||= item.index === null;
+      problems.push({ course_id: course.id, file, ...item.problem });
+      continue;
+    }
+    try {
+      const row = normalizeMessage(item.value, {
+        courseId: course.id,
+        channel: course.channel,
+        channelId: course.channelId,
+        sourcePath: file,
+        ingestionTime,
+      });
+      const day = `${String(row.year).padStart(4, "0")}-${String(row.month).padStart(2, "0")}-${
+        String(row.day).padStart(2, "0")
+      }`;
+      let list = byDay.get(day);
+      if (!list) byDay.set(day, list = []);
+      list.push({ row, modified: entry.modified, index: item.index });
+      messages++;
+    } catch (e) {
+      const excerpt = JSON.stringify(item.value)?.slice(0, 300);
+      problems.push({
+        course_id: course.id,
+        file,
+        entry: item.index,
+        reason: `Entry ${item.index}: ${(e as Error).message}`,
+        ...(excerpt === undefined ? {} : { excerpt }),
+      });
+    }
+  }
+  return { byDay, messages, problems, failed: fileProblem && messages === 0 };
+}
+
+/** Keeps the newest version of each message, ordered by `ts`. */
+function dedupe(candidates: Candidate[]): { rows: BronzeRow[]; dropped: number } {
+  const best = new Map<string, Candidate>();
+  for (const c of candidates) {
+    const prev = best.get(c.row.message_id);
+    if (!prev || newer(c, prev)) best.set(c.row.message_id, c);
+  }
+  const rows = [...best.values()].map((c) => c.row);
+  rows.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.message_id < b.message_id ? -1 : 1));
+  return { rows, dropped: candidates.length - rows.length };
+}
+
+function newer(a: Candidate, b: Candidate): boolean {
+  const v = compareVersions(a.row, b.row);
+  if (v !== 0) return v > 0;
+  if (a.modified !== b.modified) return a.modified > b.modified;
+  if (a.row.source_file_path !== b.row.source_file_path) return a.row.source_file_path > b.row.source_file_path;
+  return a.index >= b.index;
+}
+
+/** A small cache of parsed files; partitions are visited in day order, so neighbours hit. */
+class FileCache {
+  #max: number;
+  #map = new Map<string, ParsedFile>();
+  constructor(max: number) {
+    this.#max = max;
+  }
+  get(key: string): ParsedFile | undefined {
+    const v = this.#map.get(key);
+    if (v) {
+      this.#map.delete(key);
+      this.#map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, v: ParsedFile): void {
+    this.#map.set(key, v);
+    while (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value!);
+  }
+}
+
+/**
+ * Runs ingestion for the given courses.
+ *
+ * @param lake The lake that receives bronze and state (and usually holds raw).
+ * @param options The courses, the window and the hooks.
+ * @returns What the run did; it has quarantined items when something was bad.
+ * @throws {DOMException} `AbortError` when `signal` stops it; what was written stays valid.
+ * @example
+ * ```ts
+ * import { MemoryLake } from "./lake.ts";
+ * import { ingest } from "./ingest.ts";
+ * const summary = await ingest(new MemoryLake(), { courses: [] });
+ * summary.courses.length; // 0
+ * ```
+ */
+export async function ingest(lake: Lake, options: IngestOptions): Promise<IngestSummary> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const runId = `${started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${
+    crypto.randomUUID().slice(0, 6)
+  }`;
+  const ingestionTime = BigInt(started.getTime()) * 1000n;
+  const summary: IngestSummary = {
+    runId,
+    startedAt: started.toISOString(),
+    courses: [],
+    quarantine: [],
+    quarantineKey: null,
+  };
+  try {
+    for (const course of options.courses) {
+      summary.courses.push(await ingestCourse(lake, course, ingestionTime, options, summary.quarantine));
+    }
+  } finally {
+    if (summary.quarantine.length > 0) {
+      summary.quarantineKey = `${STATE_ROOT}/ingest/quarantine/${runId}.jsonl`;
+      const lines = summary.quarantine.map((q) => JSON.stringify(q)).join("\n") + "\n";
+      await lake.write(summary.quarantineKey, encoder.encode(lines), { contentType: "application/x-ndjson" });
+    }
+  }
+  await lake.write(
+    `${STATE_ROOT}/ingest/runs/${runId}.json`,
+    encoder.encode(JSON.stringify({ ...summary, quarantine: summary.quarantine.length }, null, 1)),
+    { contentType: "application/json" },
+  );
+  return summary;
+}
+
+async function ingestCourse(
+  lake: Lake,
+  course: Course,
+  ingestionTime: bigint,
+  options: IngestOptions,
+  quarantine: QuarantineRecord[],
+): Promise<CourseSummary> {
+  const s: CourseSummary = {
+    courseId: course.id,
+    filesListed: 0,
+    filesChanged: 0,
+    filesFailed: 0,
+    messages: 0,
+    rowsWritten: 0,
+    partitionsWritten: 0,
+    duplicatesDropped: 0,
+    quarantined: 0,
+  };
+  const src = sourceOf(lake, course, options);
+  const manifest = await loadManifest(lake, course.id);
+
+  const changed: (LakeEntry & { modified: number })[] = [];
+  for (const prefix of src.prefixes) {
+    for await (const e of src.lake.list(prefix)) {
+      if (!e.key.endsWith(".json") || !inWindow(e.key, options)) continue;
+      s.filesListed++;
+      if (manifest.files[src.pathOf(e.key)]?.fp !== e.fingerprint) {
+        changed.push({ ...e, modified: e.lastModified.getTime() });
+      }
+    }
+  }
+  changed.sort((a, b) => (a.key < b.key ? -1 : 1));
+
+  // Phase 1: learn what each changed file holds now.
+  const cache = new FileCache(8);
+  const pending = new Map<string, { entry: ManifestFile; remaining: Set<Day> }>();
+  const affected = new Set<Day>();
+  let scanned = 0;
+  for (const e of changed) {
+    options.signal?.throwIfAborted();
+    const path = src.pathOf(e.key);
+    const parsed = await parseFile(src, e, course, ingestionTime, options);
+    s.filesChanged++;
+    for (const p of parsed.problems) quarantine.push(p);
+    s.quarantined += parsed.problems.length;
+    options.onProgress?.({ courseId: course.id, phase: "scan", done: ++scanned, total: changed.length });
+    if (parsed.failed) {
+      // Not recorded: the file is retried, and reported, until it is fixed.
+      s.filesFailed++;
+      continue;
+    }
+    s.messages += parsed.messages;
+    cache.set(path, parsed);
+    const days = [...parsed.byDay.keys()].sort();
+    const old = manifest.files[path]?.partitions ?? [];
+    const touched = new Set([...old, ...days]);
+    for (const d of touched) affected.add(d);
+    pending.set(path, {
+      entry: {
+        fp: e.fingerprint,
+        modified: e.modified,
+        partitions: days,
+        messages: parsed.messages,
+        quarantined: parsed.problems.length,
+      },
+      remaining: touched,
+    });
+  }
+
+  // Which files feed each affected partition, once the changes apply.
+  const feeders = new Map<Day, string[]>();
+  const partitionsOf = (path: string) => pending.get(path)?.entry.partitions ?? manifest.files[path]?.partitions ?? [];
+  for (const path of new Set([...Object.keys(manifest.files), ...pending.keys()])) {
+    for (const d of partitionsOf(path)) {
+      if (!affected.has(d)) continue;
+      let list = feeders.get(d);
+      if (!list) feeders.set(d, list = []);
+      list.push(path);
+    }
+  }
+
+  // Phase 2: rewrite each affected partition whole, in day order.
+  const days = [...affected].sort();
+  let written = 0;
+  let sinceCheckpoint = 0;
+  for (const day of days) {
+    options.signal?.throwIfAborted();
+    const candidates: Candidate[] = [];
+    const carryOver: string[] = [];
+    for (const path of (feeders.get(day) ?? []).sort()) {
+      let parsed = cache.get(path);
+      if (!parsed) {
+        const key = src.keyOf(path);
+        const stat = key === undefined ? undefined : await src.lake.stat(key);
+        parsed = key === undefined || !stat ? undefined : await parseFile(
+          src,
+          { key, size: stat.size, modified: manifest.files[path]?.modified ?? stat.lastModified.getTime() },
+          course,
+          ingestionTime,
+          options,
+        );
+        if (parsed) cache.set(path, parsed);
+      }
+      if (!parsed || parsed.failed) carryOver.push(path);
+      else candidates.push(...(parsed.byDay.get(day) ?? []));
+    }
+    const key = partitionKey("bronze", course.id, day);
+    if (carryOver.length > 0) {
+      // A feeder that is gone or unreadable keeps the rows it gave before: bronze never loses a message.
+      candidates.push(...await previousRows(lake, key, new Set(carryOver), manifest));
+    }
+    const { rows, dropped } = dedupe(candidates);
+    if (rows.length === 0) await lake.delete(key);
+    else {
+      await lake.write(key, writeParquet(BRONZE_COLUMNS, rows), { contentType: "application/vnd.apache.parquet" });
+    }
+    s.rowsWritten += rows.length;
+    s.partitionsWritten++;
+    s.duplicatesDropped += dropped;
+    options.onProgress?.({ courseId: course.id, phase: "write", done: ++written, total: days.length });
+
+    for (const [path, p] of pending) {
+      p.remaining.delete(day);
+      if (p.remaining.size === 0) {
+        manifest.files[path] = p.entry;
+        pending.delete(path);
+      }
+    }
+    if (++sinceCheckpoint >= (options.checkpointEvery ?? 20)) {
+      await saveManifest(lake, manifest);
+      sinceCheckpoint = 0;
+    }
+  }
+  for (const [path, p] of pending) manifest.files[path] = p.entry; // files with no messages
+  if (changed.length > 0) await saveManifest(lake, manifest);
+  return s;
+}
+
+async function previousRows(
+  lake: Lake,
+  key: string,
+  paths: Set<string>,
+  manifest: Manifest,
+): Promise<Candidate[]> {
+  if (!(await lake.stat(key))) return [];
+  const rows = readParquetRows<BronzeRow>(BRONZE_COLUMNS, await lake.read(key));
+  return rows.filter((r) => paths.has(r.source_file_path)).map((row, index) => ({
+    row,
+    modified: manifest.files[row.source_file_path]?.modified ?? 0,
+    index,
+  }));
+}

@@ -1,0 +1,462 @@
+/**
+ * One storage interface for the whole pipeline, with a local-folder, an S3 and
+ * an in-memory implementation. Nothing above this module knows which one it has.
+ *
+ * Every write is atomic: a reader sees the old object or the new one, never
+ * half of one. That is what lets a killed run leave the lake readable.
+ *
+ * @module
+ */
+
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { LakeNotFoundError } from "./errors.ts";
+import { trimSlash } from "./layout.ts";
+
+/** What a listing says of one object. */
+export interface LakeEntry {
+  /** The key, relative to the lake root, with `/` separators. */
+  key: string;
+  /** Size in bytes. */
+  size: number;
+  /** When it was last written. */
+  lastModified: Date;
+  /**
+   * A token that changes whenever the content changes: the S3 ETag, or size
+   * and modification time for a local file.
+   */
+  fingerprint: string;
+}
+
+/** Options for {@linkcode Lake.write}. */
+export interface WriteOptions {
+  /**
+   * The MIME type stored with the object, where the store keeps one.
+   * @default {"application/octet-stream"}
+   */
+  contentType?: string;
+}
+
+/** The storage every part of the pipeline reads and writes through. */
+export interface Lake {
+  /** The lake's URL, for messages: `file:///…`, `s3://bucket/prefix` or `memory://…`. */
+  readonly url: string;
+  /**
+   * Lists the objects whose keys start with `prefix`, streamed, in key order.
+   * @param prefix A key prefix; `""` lists everything.
+   */
+  list(prefix: string): AsyncIterable<LakeEntry>;
+  /**
+   * Reads a whole object.
+   * @throws {LakeNotFoundError} When the key does not exist.
+   */
+  read(key: string): Promise<Uint8Array>;
+  /**
+   * Streams an object, for files too large to hold at once.
+   * @throws {LakeNotFoundError} When the key does not exist.
+   */
+  readStream(key: string): Promise<ReadableStream<Uint8Array>>;
+  /** Writes an object atomically, replacing any object at that key. */
+  write(key: string, data: Uint8Array, options?: WriteOptions): Promise<void>;
+  /** Deletes an object; deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Describes an object, or gives `undefined` when it does not exist. */
+  stat(key: string): Promise<LakeEntry | undefined>;
+}
+
+function checkKey(key: string): string {
+  if (key === "" || key.startsWith("/") || key.split("/").some((p) => p === ".." || p === ".")) {
+    throw new TypeError(`Lake key "${key}" is not valid: use a relative path with no "." or ".." segments`);
+  }
+  return key;
+}
+
+const TMP_RE = /^\..*\.tmp$/;
+
+/** A lake in a local folder. Writes go to a temporary file, then a rename. */
+export class LocalLake implements Lake {
+  /** The folder, absolute. */
+  readonly root: string;
+  /** `file://` URL of the folder. */
+  readonly url: string;
+
+  /**
+   * @param root The lake folder; it is created on the first write.
+   */
+  constructor(root: string) {
+    this.root = path.resolve(root);
+    this.url = `file://${this.root}`;
+  }
+
+  #path(key: string): string {
+    return path.join(this.root, ...checkKey(key).split("/"));
+  }
+
+  async *list(prefix: string): AsyncIterable<LakeEntry> {
+    const slash = prefix.lastIndexOf("/");
+    const dirKey = slash < 0 ? "" : prefix.slice(0, slash);
+    yield* this.#walk(dirKey, prefix);
+  }
+
+  async *#walk(dirKey: string, prefix: string): AsyncIterable<LakeEntry> {
+    const dir = dirKey === "" ? this.root : path.join(this.root, ...dirKey.split("/"));
+    let names: Deno.DirEntry[];
+    try {
+      names = [];
+      for await (const e of Deno.readDir(dir)) names.push(e);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return;
+      throw e;
+    }
+    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of names) {
+      const key = dirKey === "" ? e.name : `${dirKey}/${e.name}`;
+      if (e.isDirectory) {
+        if (prefix.startsWith(`${key}/`) || `${key}/`.startsWith(prefix) || key.startsWith(prefix)) {
+          yield* this.#walk(key, prefix);
+        }
+      } else if (e.isFile && key.startsWith(prefix) && !TMP_RE.test(e.name)) {
+        const info = await Deno.stat(path.join(dir, e.name));
+        const mtime = info.mtime ?? new Date(0);
+        yield { key, size: info.size, lastModified: mtime, fingerprint: `${info.size}-${mtime.getTime()}` };
+      }
+    }
+  }
+
+  async read(key: string): Promise<Uint8Array> {
+    try {
+      return await Deno.readFile(this.#path(key));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new LakeNotFoundError(key, this.url);
+      throw e;
+    }
+  }
+
+  async readStream(key: string): Promise<ReadableStream<Uint8Array>> {
+    try {
+      return (await Deno.open(this.#path(key), { read: true })).readable;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new LakeNotFoundError(key, this.url);
+      throw e;
+    }
+  }
+
+  async write(key: string, data: Uint8Array): Promise<void> {
+    const file = this.#path(key);
+    const dir = path.dirname(file);
+    await Deno.mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.${path.basename(file)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+    try {
+      await Deno.writeFile(tmp, data);
+      await Deno.rename(tmp, file);
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await Deno.remove(this.#path(key));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+
+  async stat(key: string): Promise<LakeEntry | undefined> {
+    try {
+      const info = await Deno.stat(this.#path(key));
+      if (!info.isFile) return undefined;
+      const mtime = info.mtime ?? new Date(0);
+      return { key, size: info.size, lastModified: mtime, fingerprint: `${info.size}-${mtime.getTime()}` };
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
+    }
+  }
+}
+
+/** A lake held in memory, for unit tests. */
+export class MemoryLake implements Lake {
+  /** `memory://{name}`. */
+  readonly url: string;
+  #objects = new Map<string, { data: Uint8Array; lastModified: Date; version: number }>();
+  #version = 0;
+
+  /**
+   * @param name A name for messages.
+   */
+  constructor(name = "lake") {
+    this.url = `memory://${name}`;
+  }
+
+  async *list(prefix: string): AsyncIterable<LakeEntry> {
+    const keys = [...this.#objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    for (const key of keys) {
+      const e = await this.stat(key);
+      if (e) yield e;
+    }
+  }
+
+  read(key: string): Promise<Uint8Array> {
+    const o = this.#objects.get(checkKey(key));
+    if (!o) return Promise.reject(new LakeNotFoundError(key, this.url));
+    return Promise.resolve(o.data.slice());
+  }
+
+  async readStream(key: string): Promise<ReadableStream<Uint8Array>> {
+    const data = await this.read(key);
+    return new ReadableStream({
+      start(c) {
+        c.enqueue(data);
+        c.close();
+      },
+    });
+  }
+
+  write(key: string, data: Uint8Array): Promise<void> {
+    this.#objects.set(checkKey(key), { data: data.slice(), lastModified: new Date(), version: ++this.#version });
+    return Promise.resolve();
+  }
+
+  delete(key: string): Promise<void> {
+    this.#objects.delete(checkKey(key));
+    return Promise.resolve();
+  }
+
+  stat(key: string): Promise<LakeEntry | undefined> {
+    const o = this.#objects.get(checkKey(key));
+    if (!o) return Promise.resolve(undefined);
+    return Promise.resolve({
+      key,
+      size: o.data.length,
+      lastModified: o.lastModified,
+      fingerprint: `${o.data.length}-v${o.version}`,
+    });
+  }
+}
+
+/** Settings of an S3 lake, read from the environment by the entrypoint. */
+export interface S3LakeOptions {
+  /**
+   * The AWS region.
+   * @default {"us-east-1"}
+   */
+  region?: string;
+  /**
+   * An S3-compatible endpoint (MinIO, R2, s3rver), from `AWS_ENDPOINT_URL_S3`
+   * or `AWS_ENDPOINT_URL`.
+   * @default {undefined} AWS itself
+   */
+  endpoint?: string;
+  /**
+   * Path-style addressing, from `AWS_S3_FORCE_PATH_STYLE`; needed by most
+   * S3-compatible stores.
+   * @default {false}
+   */
+  forcePathStyle?: boolean;
+  /**
+   * Explicit credentials; without them the SDK's default chain is used
+   * (environment, profile, SSO, web identity, instance role).
+   * @default {undefined}
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * Attempts per request; throttling, 5xx and network errors are retried with
+   * exponential backoff.
+   * @default {6}
+   */
+  maxAttempts?: number;
+  /**
+   * Objects at least this large go up as multipart uploads.
+   * @default {8388608} 8 MiB
+   */
+  multipartThreshold?: number;
+  /**
+   * Part size of a multipart upload; S3's minimum is 5 MiB.
+   * @default {8388608} 8 MiB
+   */
+  partSize?: number;
+}
+
+function isNotFound(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err?.name === "NoSuchKey" || err?.name === "NotFound" || err?.$metadata?.httpStatusCode === 404;
+}
+
+/** A lake in an S3 bucket, under an optional prefix. */
+export class S3Lake implements Lake {
+  /** `s3://bucket[/prefix]`. */
+  readonly url: string;
+  /** The bucket. */
+  readonly bucket: string;
+  /** The prefix every key is put under, empty or ending in `/`. */
+  readonly prefix: string;
+  /** The SDK client. */
+  readonly client: S3Client;
+  #multipartThreshold: number;
+  #partSize: number;
+
+  /**
+   * @param bucket The bucket name.
+   * @param options The connection settings and the key prefix.
+   */
+  constructor(bucket: string, options: S3LakeOptions & { prefix?: string } = {}) {
+    this.bucket = bucket;
+    const prefix = trimSlash(options.prefix ?? "");
+    this.prefix = prefix === "" ? "" : `${prefix}/`;
+    this.url = `s3://${bucket}${prefix === "" ? "" : `/${prefix}`}`;
+    const config: S3ClientConfig = {
+      region: options.region ?? "us-east-1",
+      forcePathStyle: options.forcePathStyle ?? false,
+      maxAttempts: options.maxAttempts ?? 6,
+      retryMode: "standard",
+      // Keep requests compatible with S3-compatible stores that reject the
+      // newer default checksums.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    };
+    if (options.endpoint) config.endpoint = options.endpoint;
+    if (options.credentials) config.credentials = options.credentials;
+    this.client = new S3Client(config);
+    this.#multipartThreshold = options.multipartThreshold ?? 8 * 1024 * 1024;
+    this.#partSize = Math.max(options.partSize ?? 8 * 1024 * 1024, 5 * 1024 * 1024);
+  }
+
+  #key(key: string): string {
+    return this.prefix + checkKey(key);
+  }
+
+  async *list(prefix: string): AsyncIterable<LakeEntry> {
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }),
+      );
+      for (const o of out.Contents ?? []) {
+        if (!o.Key) continue;
+        yield {
+          key: o.Key.slice(this.prefix.length),
+          size: o.Size ?? 0,
+          lastModified: o.LastModified ?? new Date(0),
+          fingerprint: `${o.Size ?? 0}-${(o.ETag ?? "").replaceAll('"', "")}`,
+        };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async #get(key: string) {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }));
+      if (!out.Body) throw new LakeNotFoundError(key, this.url);
+      return out.Body;
+    } catch (e) {
+      if (isNotFound(e)) throw new LakeNotFoundError(key, this.url);
+      throw e;
+    }
+  }
+
+  async read(key: string): Promise<Uint8Array> {
+    return await (await this.#get(key)).transformToByteArray();
+  }
+
+  async readStream(key: string): Promise<ReadableStream<Uint8Array>> {
+    return (await this.#get(key)).transformToWebStream() as ReadableStream<Uint8Array>;
+  }
+
+  async write(key: string, data: Uint8Array, options: WriteOptions = {}): Promise<void> {
+    const params = {
+      Bucket: this.bucket,
+      Key: this.#key(key),
+      Body: data,
+      ContentType: options.contentType ?? "application/octet-stream",
+    };
+    if (data.length < this.#multipartThreshold) {
+      await this.client.send(new PutObjectCommand(params));
+      return;
+    }
+    const upload = new Upload({ client: this.client, params, partSize: this.#partSize, queueSize: 2 });
+    await upload.done();
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  async stat(key: string): Promise<LakeEntry | undefined> {
+    try {
+      const o = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }));
+      return {
+        key,
+        size: o.ContentLength ?? 0,
+        lastModified: o.LastModified ?? new Date(0),
+        fingerprint: `${o.ContentLength ?? 0}-${(o.ETag ?? "").replaceAll('"', "")}`,
+      };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+}
+
+/** Options for {@linkcode openLake}. */
+export interface OpenLakeOptions {
+  /**
+   * Settings for `s3://` URLs.
+   * @default {{}}
+   */
+  s3?: S3LakeOptions;
+  /**
+   * The folder that relative paths are resolved against.
+   * @default {""} the process working folder
+   */
+  cwd?: string;
+}
+
+/**
+ * Opens a lake from a URL: a path (`./lake`), a `file://` URL, or
+ * `s3://bucket[/prefix]`.
+ *
+ * @param url Where the lake is.
+ * @param options S3 settings and the folder for relative paths.
+ * @returns The lake.
+ * @throws {TypeError} When the URL's scheme is not supported or it has no bucket.
+ * @example
+ * ```ts
+ * import { openLake } from "./lake.ts";
+ * const lake = openLake("./lake");
+ * ```
+ */
+export function openLake(url: string, options: OpenLakeOptions = {}): Lake {
+  const trimmed = url.trim();
+  if (trimmed === "") throw new TypeError("Lake URL is empty: pass --lake ./lake, file:///path or s3://bucket/prefix");
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed)?.[1]?.toLowerCase();
+  if (scheme === undefined) return new LocalLake(path.resolve(options.cwd ?? "", trimmed));
+  if (scheme === "file") return new LocalLake(fileURLToPath(trimmed));
+  if (scheme === "s3") {
+    const rest = trimmed.slice(5);
+    const slash = rest.indexOf("/");
+    const bucket = slash < 0 ? rest : rest.slice(0, slash);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      throw new TypeError(`Lake URL "${url}" has no valid bucket name: use s3://bucket/prefix`);
+    }
+    return new S3Lake(bucket, { ...options.s3, prefix: slash < 0 ? "" : rest.slice(slash + 1) });
+  }
+  if (scheme === "memory") return new MemoryLake(trimmed.slice(9));
+  throw new TypeError(`Lake URL "${url}" has an unsupported scheme "${scheme}": use a path, file:// or s3://`);
+}

@@ -1,0 +1,279 @@
+/**
+ * Pure builders and parsers of the lake's keys.
+ *
+ * The layout is a contract shared with Terraform's IAM prefixes, the Glue tables
+ * and every Hive-partition reader, so it lives in one place:
+ *
+ * ```
+ * raw/slack/{course_id}/year=YYYY/month=MM/day=DD/YYYY-MM-DD.json
+ * bronze/slack/messages/course_id={course_id}/year=YYYY/month=MM/day=DD/part-00000.parquet
+ * gold/faq_labels/course_id={course_id}/year=YYYY/month=MM/day=DD/part-00000.parquet
+ * _state/…
+ * ```
+ *
+ * @module
+ */
+
+/** A calendar day in UTC, as `YYYY-MM-DD`. */
+export type Day = string;
+
+/** Prefix of the raw Slack layer. */
+export const RAW_ROOT = "raw/slack";
+/** Prefix of the bronze messages table. */
+export const BRONZE_ROOT = "bronze/slack/messages";
+/** Prefix of the gold FAQ labels table. */
+export const GOLD_ROOT = "gold/faq_labels";
+/** Prefix of run state, manifests and quarantine reports. */
+export const STATE_ROOT = "_state";
+
+/** The one file each partition holds; a rewrite replaces it whole. */
+export const PART_FILE = "part-00000.parquet";
+
+const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const COURSE_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const MICROS_PER_DAY = 86_400_000_000n;
+
+/**
+ * Checks that a course id is safe to use in keys and partition values.
+ *
+ * @param id The course id.
+ * @returns The same id.
+ * @throws {TypeError} When it has characters other than `a-z 0-9 _ -`.
+ */
+export function checkCourseId(id: string): string {
+  if (!COURSE_RE.test(id)) {
+    throw new TypeError(
+      `Course id "${id}" is not valid: use 1 to 63 lower-case letters, digits, "-" or "_", starting with a letter or digit`,
+    );
+  }
+  return id;
+}
+
+/**
+ * Parses and checks a `YYYY-MM-DD` day.
+ *
+ * @param text The day.
+ * @returns The same day, known to be a real calendar date.
+ * @throws {RangeError} When it is not a real `YYYY-MM-DD` date.
+ */
+export function parseDay(text: string): Day {
+  const m = DAY_RE.exec(text);
+  if (m) {
+    const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    if (d.toISOString().slice(0, 10) === text) return text;
+  }
+  throw new RangeError(`"${text}" is not a date: use YYYY-MM-DD, for example 2024-01-31`);
+}
+
+/**
+ * The UTC day of a timestamp in microseconds since the epoch.
+ *
+ * @param micros Microseconds since 1970-01-01T00:00:00Z.
+ * @returns The UTC day.
+ * @example
+ * ```ts
+ * import { dayOfMicros } from "./layout.ts";
+ * dayOfMicros(1704067199999999n); // "2023-12-31"
+ * ```
+ */
+export function dayOfMicros(micros: bigint): Day {
+  let days = micros / MICROS_PER_DAY;
+  if (micros < 0n && days * MICROS_PER_DAY !== micros) days -= 1n;
+  return new Date(Number(days) * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * Splits a day into its partition values.
+ *
+ * @param day A `YYYY-MM-DD` day.
+ * @returns Year, month and day as numbers.
+ */
+export function dayParts(day: Day): { year: number; month: number; day: number } {
+  return { year: Number(day.slice(0, 4)), month: Number(day.slice(5, 7)), day: Number(day.slice(8, 10)) };
+}
+
+/**
+ * Adds days to a day.
+ *
+ * @param day A `YYYY-MM-DD` day.
+ * @param n Days to add, negative to subtract.
+ * @returns The new day.
+ */
+export function addDays(day: Day, n: number): Day {
+  const t = Date.parse(`${day}T00:00:00Z`) + n * 86_400_000;
+  return new Date(t).toISOString().slice(0, 10);
+}
+
+function hivePath(day: Day): string {
+  return `year=${day.slice(0, 4)}/month=${day.slice(5, 7)}/day=${day.slice(8, 10)}`;
+}
+
+/**
+ * The key of a raw Slack day file.
+ *
+ * @param rawPrefix The course's raw prefix, such as `raw/slack/ml-zoomcamp`.
+ * @param day The UTC day.
+ * @returns The key.
+ * @example
+ * ```ts
+ * import { rawDayKey } from "./layout.ts";
+ * rawDayKey("raw/slack/ml", "2024-01-05");
+ * // "raw/slack/ml/year=2024/month=01/day=05/2024-01-05.json"
+ * ```
+ */
+export function rawDayKey(rawPrefix: string, day: Day): string {
+  return joinKey(rawPrefix, `${hivePath(day)}/${day}.json`);
+}
+
+/**
+ * The default raw prefix of a course.
+ *
+ * @param courseId The course id.
+ * @returns `raw/slack/{courseId}`.
+ */
+export function defaultRawPrefix(courseId: string): string {
+  return `${RAW_ROOT}/${courseId}`;
+}
+
+/** The table a partition belongs to. */
+export type TableName = "bronze" | "gold";
+
+function tableRoot(table: TableName): string {
+  return table === "bronze" ? BRONZE_ROOT : GOLD_ROOT;
+}
+
+/**
+ * The folder of one course's table, ending in `/`.
+ *
+ * @param table `bronze` or `gold`.
+ * @param courseId The course id.
+ * @returns The prefix.
+ */
+export function coursePrefix(table: TableName, courseId: string): string {
+  return `${tableRoot(table)}/course_id=${courseId}/`;
+}
+
+/**
+ * The folder of one partition, ending in `/`.
+ *
+ * @param table `bronze` or `gold`.
+ * @param courseId The course id.
+ * @param day The UTC day.
+ * @returns The prefix.
+ */
+export function partitionPrefix(table: TableName, courseId: string, day: Day): string {
+  return `${coursePrefix(table, courseId)}${hivePath(day)}/`;
+}
+
+/**
+ * The key of a partition's Parquet file.
+ *
+ * @param table `bronze` or `gold`.
+ * @param courseId The course id.
+ * @param day The UTC day.
+ * @returns The key.
+ * @example
+ * ```ts
+ * import { partitionKey } from "./layout.ts";
+ * partitionKey("bronze", "ml", "2024-01-05");
+ * // "bronze/slack/messages/course_id=ml/year=2024/month=01/day=05/part-00000.parquet"
+ * ```
+ */
+export function partitionKey(table: TableName, courseId: string, day: Day): string {
+  return `${partitionPrefix(table, courseId, day)}${PART_FILE}`;
+}
+
+/** What a partition key says. */
+export interface PartitionRef {
+  /** The table. */
+  table: TableName;
+  /** The course id. */
+  courseId: string;
+  /** The UTC day. */
+  day: Day;
+}
+
+const PARTITION_RE =
+  /^(bronze\/slack\/messages|gold\/faq_labels)\/course_id=([^/]+)\/year=(\d{4})\/month=(\d{2})\/day=(\d{2})\/[^/]+\.parquet$/;
+
+/**
+ * Parses a bronze or gold Parquet key.
+ *
+ * @param key A key.
+ * @returns The partition, or `undefined` when the key is not a partition file.
+ */
+export function parsePartitionKey(key: string): PartitionRef | undefined {
+  const m = PARTITION_RE.exec(key);
+  if (!m) return undefined;
+  const day = `${m[3]}-${m[4]}-${m[5]}`;
+  return { table: m[1] === BRONZE_ROOT ? "bronze" : "gold", courseId: m[2]!, day };
+}
+
+const PATH_DAY_RE = /year=(\d{4})\/month=(\d{2})\/day=(\d{2})/;
+const FILE_DAY_RE = /(\d{4}-\d{2}-\d{2})[^/]*\.json$/;
+
+/**
+ * The day a raw key is filed under: its `year=/month=/day=` folders, or else
+ * a `YYYY-MM-DD` in its file name.
+ *
+ * @param key A raw key.
+ * @returns The day, or `undefined` when the key names none.
+ */
+export function rawKeyDay(key: string): Day | undefined {
+  const m = PATH_DAY_RE.exec(key);
+  const day = m ? `${m[1]}-${m[2]}-${m[3]}` : FILE_DAY_RE.exec(key)?.[1];
+  if (day === undefined) return undefined;
+  try {
+    return parseDay(day);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The listing prefixes that cover the raw files of the months from `since` to
+ * `until`, so a windowed run lists only those months and never the history.
+ *
+ * @param rawPrefix The course's raw prefix.
+ * @param since The first day.
+ * @param until The last day.
+ * @returns One prefix per month, in order.
+ */
+export function rawMonthPrefixes(rawPrefix: string, since: Day, until: Day): string[] {
+  const out: string[] = [];
+  let y = Number(since.slice(0, 4));
+  let m = Number(since.slice(5, 7));
+  const endY = Number(until.slice(0, 4));
+  const endM = Number(until.slice(5, 7));
+  while (y < endY || (y === endY && m <= endM)) {
+    out.push(joinKey(rawPrefix, `year=${y}/month=${String(m).padStart(2, "0")}/`));
+    m += 1;
+    if (m > 12) {
+      m = 1;
+      y += 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * Removes leading and trailing slashes.
+ *
+ * @param s A path.
+ * @returns The path without them.
+ */
+export function trimSlash(s: string): string {
+  return s.replace(/^\/+|\/+$/g, "");
+}
+
+/**
+ * Joins a prefix and a relative key with one `/`; an empty prefix adds nothing.
+ *
+ * @param prefix A key prefix, possibly empty.
+ * @param rest The rest of the key.
+ * @returns The key.
+ */
+export function joinKey(prefix: string, rest: string): string {
+  const p = trimSlash(prefix);
+  return p === "" ? rest : `${p}/${rest}`;
+}

@@ -1,0 +1,311 @@
+/**
+ * A standard Slack export (a folder, or its `.zip`) into the raw layout: the
+ * historical backfill.
+ *
+ * Messages are filed by the UTC day of their `ts`, so the same message always
+ * lands in the same raw file whatever time zone the export used. Importing the
+ * same or an overlapping export again merges by `ts`: no duplicates, and the
+ * newer version of a message wins. A raw file is rewritten only when its
+ * content changes, so a repeated import leaves nothing for ingest to redo.
+ *
+ * The slackdump variant, which escapes `<`, `>` and `&` as `\u003c` and the
+ * like, is the same JSON and reads the same way.
+ *
+ * @module
+ */
+
+import { unzipSync } from "fflate";
+import * as path from "node:path";
+import type { Lake } from "./lake.ts";
+import { addDays, type Day, dayOfMicros, parseDay, rawDayKey } from "./layout.ts";
+import { parseRawDay, type RawProblem } from "./raw_json.ts";
+import { compareVersions, parseSlackTs, versionOf } from "./slack.ts";
+
+/** A Slack export, read from a folder or a zip. */
+export interface ExportSource {
+  /** Where it is, for messages. */
+  readonly label: string;
+  /** The channel folders it holds. */
+  channels(): string[];
+  /** The `YYYY-MM-DD.json` day files of a channel folder, sorted. */
+  dayFiles(channel: string): string[];
+  /** Reads a day file of a channel. */
+  readDay(channel: string, file: string): Promise<Uint8Array>;
+  /** Reads a top-level file such as `channels.json`, or `undefined`. */
+  readMeta(name: string): Promise<Uint8Array | undefined>;
+}
+
+const DAY_FILE_RE = /^\d{4}-\d{2}-\d{2}\.json$/;
+
+/**
+ * Opens an export folder or `.zip` file.
+ *
+ * @param location The folder or zip.
+ * @returns The export.
+ * @throws {Deno.errors.NotFound} When it does not exist.
+ */
+export async function openExport(location: string): Promise<ExportSource> {
+  const info = await Deno.stat(location);
+  if (info.isDirectory) return folderExport(location);
+  return zipExport(location, await Deno.readFile(location));
+}
+
+function folderExport(root: string): ExportSource {
+  const list = (dir: string, dirs: boolean) => {
+    try {
+      return [...Deno.readDirSync(dir)].filter((e) => (dirs ? e.isDirectory : e.isFile)).map((e) => e.name).sort();
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    }
+  };
+  return {
+    label: root,
+    channels: () => list(root, true),
+    dayFiles: (channel) => list(path.join(root, channel), false).filter((n) => DAY_FILE_RE.test(n)),
+    readDay: (channel, file) => Deno.readFile(path.join(root, channel, file)),
+    readMeta: async (name) => {
+      try {
+        return await Deno.readFile(path.join(root, name));
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return undefined;
+        throw e;
+      }
+    },
+  };
+}
+
+/**
+ * Reads an export held in a zip's bytes. Exports zipped with or without a
+ * top folder both work.
+ *
+ * @param label The zip's path, for messages.
+ * @param bytes The zip.
+ * @returns The export.
+ * @throws {SyntaxError} When the bytes are not a zip.
+ */
+export function zipExport(label: string, bytes: Uint8Array): ExportSource {
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(bytes);
+  } catch (e) {
+    throw new SyntaxError(`${label} is not a readable zip (${(e as Error).message}): pass the export folder or .zip`);
+  }
+  const names = Object.keys(files).filter((n) => !n.endsWith("/") && !n.startsWith("__MACOSX/"));
+  // The export root is the folder that holds channels.json, or the zip root.
+  const meta = names.find((n) => /(^|\/)channels\.json$/.test(n));
+  const root = meta ? meta.slice(0, meta.length - "channels.json".length) : "";
+  const rel = names.filter((n) => n.startsWith(root)).map((n) => n.slice(root.length));
+  const byChannel = new Map<string, string[]>();
+  for (const r of rel) {
+    const parts = r.split("/");
+    if (parts.length !== 2 || !DAY_FILE_RE.test(parts[1]!)) continue;
+    const list = byChannel.get(parts[0]!) ?? [];
+    list.push(parts[1]!);
+    byChannel.set(parts[0]!, list);
+  }
+  return {
+    label,
+    channels: () => [...byChannel.keys()].sort(),
+    dayFiles: (channel) => (byChannel.get(channel) ?? []).sort(),
+    readDay: (channel, file) => Promise.resolve(files[`${root}${channel}/${file}`]!),
+    readMeta: (name) => Promise.resolve(files[`${root}${name}`]),
+  };
+}
+
+/** One problem found while importing. */
+export interface ImportProblem extends RawProblem {
+  /** The export file or raw key it is in. */
+  file: string;
+}
+
+/** What an import did. */
+export interface ImportSummary {
+  /** The channel folder imported. */
+  channel: string;
+  /** The channel id from `channels.json`, when it lists the channel. */
+  channelId: string | null;
+  /** Export day files read. */
+  filesRead: number;
+  /** Valid messages in them. */
+  messages: number;
+  /** Messages not in the lake before. */
+  added: number;
+  /** Messages replaced by a newer version. */
+  updated: number;
+  /** Messages already there as they are, or in a newer version. */
+  unchanged: number;
+  /** Raw day files written. */
+  rawFilesWritten: number;
+  /** Raw day files left as they were. */
+  rawFilesUnchanged: number;
+  /** Everything that was skipped, with the reason. */
+  problems: ImportProblem[];
+}
+
+/** Options of {@linkcode importExport}. */
+export interface ImportOptions {
+  /** The channel folder name, or its id as listed in `channels.json`. */
+  channel: string;
+  /** The raw prefix of the course, such as `raw/slack/ml-zoomcamp`. */
+  rawPrefix: string;
+  /**
+   * Called after each export file.
+   * @default {undefined}
+   */
+  onProgress?: (done: number, total: number) => void;
+}
+
+type Msg = Record<string, unknown>;
+
+async function resolveChannel(source: ExportSource, wanted: string): Promise<{ name: string; id: string | null }> {
+  const folders = source.channels();
+  let listed: { id?: unknown; name?: unknown }[] = [];
+  const meta = await source.readMeta("channels.json");
+  if (meta) {
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(meta));
+      if (Array.isArray(parsed)) listed = parsed;
+    } catch { /* channels.json is optional; a broken one only loses the id */ }
+  }
+  const byName = listed.find((c) => c.name === wanted);
+  const byId = listed.find((c) => typeof c.id === "string" && c.id.toUpperCase() === wanted.toUpperCase());
+  const name = folders.includes(wanted) ? wanted : typeof byId?.name === "string" ? byId.name : undefined;
+  if (name === undefined || !folders.includes(name)) {
+    const shown = folders.slice(0, 30).join(", ") + (folders.length > 30 ? ", …" : "");
+    throw new RangeError(
+      `Channel "${wanted}" is not in the export ${source.label}: pass one of its channel folders (${
+        shown || "none found"
+      })`,
+    );
+  }
+  const found = byName ?? byId;
+  return { name, id: typeof found?.id === "string" ? found.id : null };
+}
+
+function serialize(messages: Msg[]): string {
+  if (messages.length === 0) return "[]\n";
+  return `[\n${messages.map((m) => JSON.stringify(m)).join(",\n")}\n]\n`;
+}
+
+/**
+ * Imports one channel of a Slack export into a course's raw files.
+ *
+ * @param source The export.
+ * @param lake The lake that holds the course's raw files.
+ * @param options The channel and the course's raw prefix.
+ * @returns What was imported, and the problems met.
+ * @throws {RangeError} When the channel is not in the export.
+ */
+export async function importExport(source: ExportSource, lake: Lake, options: ImportOptions): Promise<ImportSummary> {
+  const channel = await resolveChannel(source, options.channel);
+  const summary: ImportSummary = {
+    channel: channel.name,
+    channelId: channel.id,
+    filesRead: 0,
+    messages: 0,
+    added: 0,
+    updated: 0,
+    unchanged: 0,
+    rawFilesWritten: 0,
+    rawFilesUnchanged: 0,
+    problems: [],
+  };
+  const files = source.dayFiles(channel.name);
+  const groups = new Map<Day, Map<bigint, Msg>>();
+  let done = 0;
+  for (const file of files) {
+    const label = `${channel.name}/${file}`;
+    const items = parseRawDay(await source.readDay(channel.name, file));
+    summary.filesRead++;
+    for (const item of items) {
+      if (item.problem) {
+        summary.problems.push({ file: label, ...item.problem });
+        continue;
+      }
+      const v = item.value;
+      const ts = typeof v === "object" && v !== null && !Array.isArray(v) ? parseSlackTs((v as Msg).ts) : undefined;
+      if (!ts) {
+        summary.problems.push({
+          file: label,
+          entry: item.index,
+          reason: `Entry ${item.index} is not a message with a Slack ts; it was not imported`,
+          excerpt: JSON.stringify(v)?.slice(0, 300) ?? String(v),
+        });
+        continue;
+      }
+      summary.messages++;
+      const day = dayOfMicros(ts.micros);
+      let group = groups.get(day);
+      if (!group) groups.set(day, group = new Map());
+      const prev = group.get(ts.micros);
+      if (!prev || compareVersions(versionOf(v as Msg), versionOf(prev)) >= 0) group.set(ts.micros, v as Msg);
+    }
+    // Export files come in day order, so days well behind this one are complete: flush them to bound memory.
+    const fileDay = file.slice(0, 10);
+    try {
+      const horizon = addDays(parseDay(fileDay), -2);
+      for (const day of [...groups.keys()].filter((d) => d < horizon).sort()) {
+        await flushDay(lake, options.rawPrefix, day, groups.get(day)!, summary);
+        groups.delete(day);
+      }
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+    }
+    options.onProgress?.(++done, files.length);
+  }
+  for (const day of [...groups.keys()].sort()) await flushDay(lake, options.rawPrefix, day, groups.get(day)!, summary);
+  return summary;
+}
+
+async function flushDay(
+  lake: Lake,
+  rawPrefix: string,
+  day: Day,
+  incoming: Map<bigint, Msg>,
+  summary: ImportSummary,
+): Promise<void> {
+  const key = rawDayKey(rawPrefix, day);
+  const merged = new Map<bigint, Msg>();
+  let before: Uint8Array | undefined;
+  if (await lake.stat(key)) {
+    before = await lake.read(key);
+    const items = parseRawDay(before);
+    const broken = items.find((i) => i.index === null);
+    if (broken) {
+      summary.problems.push({
+        file: key,
+        entry: null,
+        reason: `Raw file ${key} is not valid (${
+          broken.problem!.reason
+        }); ${incoming.size} messages were not merged into it: fix or delete it, then import again`,
+      });
+      return;
+    }
+    for (const item of items) {
+      if (item.problem) continue;
+      const ts = parseSlackTs((item.value as Msg)?.ts);
+      if (ts) merged.set(ts.micros, item.value as Msg);
+    }
+  }
+  for (const [ts, msg] of incoming) {
+    const prev = merged.get(ts);
+    if (!prev) {
+      summary.added++;
+      merged.set(ts, msg);
+    } else if (JSON.stringify(prev) === JSON.stringify(msg) || compareVersions(versionOf(msg), versionOf(prev)) < 0) {
+      summary.unchanged++;
+    } else {
+      summary.updated++;
+      merged.set(ts, msg);
+    }
+  }
+  const ordered = [...merged.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
+  const bytes = new TextEncoder().encode(serialize(ordered));
+  if (before && before.length === bytes.length && before.every((b, i) => b === bytes[i])) {
+    summary.rawFilesUnchanged++;
+    return;
+  }
+  await lake.write(key, bytes, { contentType: "application/json" });
+  summary.rawFilesWritten++;
+}
