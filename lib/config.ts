@@ -43,7 +43,7 @@ export interface Config {
 }
 
 const COURSE_KEYS = ["id", "channel_id", "channel", "raw_prefix"] as const;
-const CHANNEL_ID_RE = /^[CGD][A-Z0-9]{6,}$/i;
+const CHANNEL_ID_RE = /^[CGD][A-Z0-9]{6,}$/;
 
 /**
  * Parses and validates `courses.yml`.

@@ -1,0 +1,138 @@
+// Shared test helpers: fixtures, lakes, and an s3rver on loopback.
+import { AssertionError } from "node:assert/strict";
+import S3rver from "s3rver";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Course } from "../lib/config.ts";
+import { type Lake, S3Lake } from "../lib/lake.ts";
+import { coursePrefix, defaultRawPrefix } from "../lib/layout.ts";
+import { BRONZE_COLUMNS, readParquetRows } from "../lib/parquet.ts";
+import type { BronzeRow } from "../lib/slack.ts";
+
+export const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
+
+export function fixture(...parts: string[]): string {
+  return path.join(FIXTURES, ...parts);
+}
+
+export function course(id: string, extra: Partial<Course> = {}): Course {
+  return { id, channelId: null, channel: null, rawPrefix: defaultRawPrefix(id), rawIsUrl: false, ...extra };
+}
+
+/** Copies a fixture folder into the lake under `destPrefix`, keeping relative paths. */
+export async function copyFixtures(lake: Lake, fixtureDir: string, destPrefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  const walk = async (dir: string, rel: string) => {
+    const entries = [...Deno.readDirSync(dir)].sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory) await walk(path.join(dir, e.name), r);
+      else {
+        const key = `${destPrefix}/${r}`;
+        await lake.write(key, await Deno.readFile(path.join(dir, e.name)));
+        keys.push(key);
+      }
+    }
+  };
+  await walk(fixture(fixtureDir), "");
+  return keys;
+}
+
+/** Copies the fixture raw tree of the two courses into the lake. */
+export async function seedRaw(lake: Lake): Promise<void> {
+  await copyFixtures(lake, "raw/ml-zoomcamp", "raw/slack/ml-zoomcamp");
+  await copyFixtures(lake, "raw/de-zoomcamp", "raw/slack/de-zoomcamp");
+}
+
+/** Every bronze row of a course, read back from its Parquet files. */
+export async function readBronze(lake: Lake, courseId: string): Promise<BronzeRow[]> {
+  const rows: BronzeRow[] = [];
+  for await (const e of lake.list(coursePrefix("bronze", courseId))) {
+    if (e.key.endsWith(".parquet")) rows.push(...readParquetRows<BronzeRow>(BRONZE_COLUMNS, await lake.read(e.key)));
+  }
+  return rows;
+}
+
+/** Every object of the lake under a prefix, as key -> bytes. */
+export async function snapshot(lake: Lake, prefix = ""): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for await (const e of lake.list(prefix)) out.set(e.key, await lake.read(e.key));
+  return out;
+}
+
+export interface S3Server {
+  endpoint: string;
+  lake(prefix?: string, bucket?: string): S3Lake;
+  close(): Promise<void>;
+}
+
+/** Starts s3rver on loopback with a `lake` bucket. */
+export async function startS3(): Promise<S3Server> {
+  const dir = await Deno.makeTempDir({ prefix: "s3rver-" });
+  const server = new S3rver({
+    port: 0,
+    address: "127.0.0.1",
+    silent: true,
+    directory: dir,
+    configureBuckets: [{ name: "lake", configs: [] }, { name: "other", configs: [] }],
+  });
+  const addr = await server.run() as { port: number };
+  const endpoint = `http://127.0.0.1:${addr.port}`;
+  return {
+    endpoint,
+    lake: (prefix = "", bucket = "lake") =>
+      new S3Lake(bucket, {
+        prefix,
+        endpoint,
+        forcePathStyle: true,
+        region: "us-east-1",
+        credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+        maxAttempts: 3,
+      }),
+    close: async () => {
+      await server.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+// deno-lint-ignore no-explicit-any
+type ErrorClass = new (...args: any[]) => Error;
+
+/** Asserts that `fn` throws an instance of `cls` whose message includes `text`. */
+export function assertThrows(fn: () => unknown, cls: ErrorClass, text: string): Error {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  return checkError(caught, cls, text);
+}
+
+/** Asserts that `fn` rejects with an instance of `cls` whose message includes `text`. */
+export async function assertRejects(fn: () => Promise<unknown>, cls: ErrorClass, text: string): Promise<Error> {
+  let caught: unknown;
+  try {
+    await fn();
+  } catch (e) {
+    caught = e;
+  }
+  return checkError(caught, cls, text);
+}
+
+function checkError(caught: unknown, cls: ErrorClass, text: string): Error {
+  if (caught === undefined) throw new AssertionError({ message: `Expected ${cls.name}, but nothing was thrown` });
+  if (!(caught instanceof cls)) {
+    throw new AssertionError({
+      message: `Expected ${cls.name}, got ${(caught as Error)?.name}: ${(caught as Error)?.message}`,
+    });
+  }
+  if (!caught.message.includes(text)) {
+    throw new AssertionError({ message: `Expected message to include "${text}", got "${caught.message}"` });
+  }
+  return caught;
+}
