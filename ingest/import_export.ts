@@ -71,7 +71,7 @@ export async function main(args: string[]): Promise<number> {
       readTextFile: Deno.readTextFile,
     });
     course = selectCourses(config, [values.course])[0]!;
-    lake = course.rawIsUrl ? openLake(course.rawPrefix, { s3: config.s3 }) : lakeOf(config);
+    lake = course.rawIsUrl ? await openLake(course.rawPrefix, { s3: config.s3 }) : await lakeOf(config);
     try {
       source = await openExport(positionals[0]!);
     } catch (e) {
@@ -112,6 +112,11 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     const message = (e as Error).message;
     console.error(`import:export: ${message}`);
+    if (e instanceof Error && e.name === "NotCapable") {
+      console.error(
+        "The deno task may write only to ./lake. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/import_export.ts … --lake DIR",
+      );
+    }
     return e instanceof RangeError ? EXIT.usage : EXIT.failure;
   }
 }

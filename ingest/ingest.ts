@@ -26,6 +26,9 @@ Options:
 
 Exit codes: 0 done, 1 something was quarantined, 2 wrong usage or configuration, 3 the run failed.`;
 
+const PERMISSION_HINT =
+  "The deno task may write only to ./lake. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/ingest.ts --lake DIR";
+
 /**
  * Runs the ingest command.
  *
@@ -67,7 +70,7 @@ export async function main(args: string[]): Promise<number> {
     const since = dayFlag(values.since, "since");
     const until = dayFlag(values.until, "until");
     if (since && until && since > until) throw new RangeError(`--since ${since} is after --until ${until}`);
-    lake = lakeOf(config);
+    lake = await lakeOf(config);
     lakeUrl = lake.url;
     options = {
       courses: selectCourses(config, values.course ?? []),
@@ -116,6 +119,7 @@ export async function main(args: string[]): Promise<number> {
     const message = e instanceof Error ? e.message : String(e);
     if (json) console.log(JSON.stringify({ event: "error", lake: lakeUrl, message }));
     console.error(`ingest: the run stopped: ${message}. What was written is valid; run again to finish.`);
+    if (e instanceof Error && e.name === "NotCapable") console.error(PERMISSION_HINT);
     return EXIT.failure;
   }
 }

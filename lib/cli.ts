@@ -63,7 +63,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<Config> {
  * @param config The configuration.
  * @returns The lake.
  */
-export function lakeOf(config: Config): Lake {
+export function lakeOf(config: Config): Promise<Lake> {
   return openLake(config.lakeUrl, { s3: config.s3 });
 }
 

@@ -109,7 +109,7 @@ export interface IngestOptions {
    * Opens a course's `raw_prefix` when it is a full URL.
    * @default {undefined} such courses fail with a clear error
    */
-  openSource?: (url: string) => Lake;
+  openSource?: (url: string) => Lake | Promise<Lake>;
   /**
    * The clock, for `ingestion_time` and the run id.
    * @default {() => new Date()}
@@ -231,7 +231,7 @@ interface Source {
   keyOf: (path: string) => string | undefined;
 }
 
-function sourceOf(lake: Lake, course: Course, options: IngestOptions): Source {
+async function sourceOf(lake: Lake, course: Course, options: IngestOptions): Promise<Source> {
   let src = lake;
   let base = `${course.rawPrefix}/`;
   let pathOf = (key: string) => key;
@@ -240,7 +240,7 @@ function sourceOf(lake: Lake, course: Course, options: IngestOptions): Source {
     if (!options.openSource) {
       throw new TypeError(`Course "${course.id}" has raw_prefix ${course.rawPrefix}, and this run cannot open URLs`);
     }
-    src = options.openSource(course.rawPrefix);
+    src = await options.openSource(course.rawPrefix);
     base = "";
     const root = course.rawPrefix.replace(/\/+$/, "");
     pathOf = (key) => `${root}/${key}`;
@@ -431,7 +431,7 @@ async function ingestCourse(
     duplicatesDropped: 0,
     quarantined: 0,
   };
-  const src = sourceOf(lake, course, options);
+  const src = await sourceOf(lake, course, options);
   const manifest = await loadManifest(lake, course.id);
 
   const changed: (LakeEntry & { modified: number })[] = [];

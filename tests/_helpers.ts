@@ -4,7 +4,8 @@ import S3rver from "s3rver";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Course } from "../lib/config.ts";
-import { type Lake, S3Lake } from "../lib/lake.ts";
+import type { Lake } from "../lib/lake.ts";
+import { S3Lake } from "../lib/s3_lake.ts";
 import { coursePrefix, defaultRawPrefix } from "../lib/layout.ts";
 import { BRONZE_COLUMNS, readParquetRows } from "../lib/parquet.ts";
 import type { BronzeRow } from "../lib/slack.ts";
@@ -135,4 +136,31 @@ function checkError(caught: unknown, cls: ErrorClass, text: string): Error {
     throw new AssertionError({ message: `Expected message to include "${text}", got "${caught.message}"` });
   }
   return caught;
+}
+
+/** Runs `fn` with console.log and console.error captured. */
+export async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => out.push(a.map(String).join(" "));
+  console.error = (...a: unknown[]) => err.push(a.map(String).join(" "));
+  try {
+    const code = await fn();
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+/** Sets environment variables for the duration of `fn`. */
+export async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
+  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+  }
 }

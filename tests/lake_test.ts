@@ -1,7 +1,8 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
-import { assertRejects, assertThrows, dec, enc, startS3 } from "./_helpers.ts";
+import { assertRejects, dec, enc, startS3 } from "./_helpers.ts";
 import { LakeNotFoundError } from "../lib/errors.ts";
-import { type Lake, LocalLake, MemoryLake, openLake, S3Lake } from "../lib/lake.ts";
+import { type Lake, LocalLake, MemoryLake, openLake } from "../lib/lake.ts";
+import { S3Lake } from "../lib/s3_lake.ts";
 
 async function keys(lake: Lake, prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -76,20 +77,20 @@ Deno.test("LocalLake keeps the Lake contract and writes atomically", async (t) =
 });
 
 Deno.test("openLake() understands paths, file:// and s3:// URLs", async (t) => {
-  await t.step("paths and file URLs are local", () => {
-    assertEquals(openLake("/tmp/lake").url, "file:///tmp/lake");
-    assertEquals(openLake("file:///tmp/lake2").url, "file:///tmp/lake2");
-    assertEquals(openLake("./lake", { cwd: "/srv" }).url, "file:///srv/lake");
+  await t.step("paths and file URLs are local", async () => {
+    assertEquals((await openLake("/tmp/lake")).url, "file:///tmp/lake");
+    assertEquals((await openLake("file:///tmp/lake2")).url, "file:///tmp/lake2");
+    assertEquals((await openLake("./lake", { cwd: "/srv" })).url, "file:///srv/lake");
   });
-  await t.step("s3 URLs keep bucket and prefix", () => {
-    const lake = openLake("s3://my-bucket/team/lake/") as S3Lake;
+  await t.step("s3 URLs keep bucket and prefix", async () => {
+    const lake = await openLake("s3://my-bucket/team/lake/") as S3Lake;
     assertEquals([lake.bucket, lake.prefix, lake.url], ["my-bucket", "team/lake/", "s3://my-bucket/team/lake"]);
-    assertEquals((openLake("s3://my-bucket") as S3Lake).prefix, "");
+    assertEquals((await openLake("s3://my-bucket") as S3Lake).prefix, "");
   });
-  await t.step("wrong URLs are refused with what to pass", () => {
-    assertThrows(() => openLake("gs://b/x"), TypeError, 'unsupported scheme "gs": use a path, file:// or s3://');
-    assertThrows(() => openLake("s3://"), TypeError, "has no valid bucket name");
-    assertThrows(() => openLake(" "), TypeError, "Lake URL is empty");
+  await t.step("wrong URLs are refused with what to pass", async () => {
+    await assertRejects(() => openLake("gs://b/x"), TypeError, 'unsupported scheme "gs": use a path, file:// or s3://');
+    await assertRejects(() => openLake("s3://"), TypeError, "has no valid bucket name");
+    await assertRejects(() => openLake(" "), TypeError, "Lake URL is empty");
   });
 });
 
