@@ -3,8 +3,8 @@
  * local demo lake.
  *
  * It lands the fixture raw day files as a Slack fetcher would, imports the
- * fixture Slack exports, ingests everything to bronze, and prints what the lake
- * now holds.
+ * fixture Slack exports, ingests everything to bronze, labels it with the
+ * bundled test model into gold, and prints the top FAQ candidates per course.
  *
  * @module
  */
@@ -17,7 +17,9 @@ import { ingest } from "../lib/ingest.ts";
 import { type Lake } from "../lib/lake.ts";
 import { coursePrefix } from "../lib/layout.ts";
 import { BRONZE_COLUMNS, readParquetRows } from "../lib/parquet.ts";
-import { formatImportSummary, formatIngestSummary, formatTable } from "../lib/report.ts";
+import { CLASSIFY_ENV, setupClassifier } from "../lib/classify_cli.ts";
+import { GOLD_COLUMNS, type GoldRow, label } from "../lib/label.ts";
+import { formatImportSummary, formatIngestSummary, formatLabelSummary, formatTable } from "../lib/report.ts";
 import type { BronzeRow } from "../lib/slack.ts";
 import { importExport, openExport } from "../lib/slack_export.ts";
 
@@ -27,7 +29,8 @@ const FIXTURES = path.join(ROOT, "fixtures");
 const USAGE = `Usage: deno task demo [--lake DIR]
 
 Runs the pipeline on the bundled fixtures, offline: lands the fixture raw files,
-imports the fixture Slack exports, ingests to bronze, and shows the result.
+imports the fixture Slack exports, ingests to bronze, labels with the bundled test
+model (fixtures/models/tiny) into gold, and shows the top FAQ candidates.
 
 Options:
   --lake DIR   the demo lake (default: ./demo-lake)
@@ -104,10 +107,54 @@ export async function main(args: string[]): Promise<number> {
     rows.push([course.id, all.length, heads.length, all.length - heads.length]);
   }
   console.log(formatTable(["course", "bronze rows", "top-level human", "replies, bots, joins, ..."], rows));
+
+  console.log("\n5. Labeled bronze into gold with the bundled test model:");
+  const env = Object.fromEntries(CLASSIFY_ENV.map((n) => [n, Deno.env.get(n)]));
+  const clf = await setupClassifier({
+    flags: { model: path.join(FIXTURES, "models", "tiny") },
+    env,
+    config,
+    cache: lake,
+  });
+  if (clf.llmNotice) console.log(clf.llmNotice);
+  try {
+    const labels = await label(lake, {
+      courses: config.courses,
+      embedder: clf.embedder,
+      head: clf.head,
+      prefilter: clf.prefilter,
+      band: clf.band,
+      mode: "batch",
+      ...(clf.llm ? { llm: clf.llm } : {}),
+    });
+    console.log(formatLabelSummary(labels));
+  } finally {
+    await clf.embedder.dispose();
+  }
+
+  console.log("\n6. Top FAQ candidates per course:");
+  for (const course of config.courses) {
+    const gold: GoldRow[] = [];
+    for await (const e of lake.list(coursePrefix("gold", course.id))) {
+      gold.push(...readParquetRows<GoldRow>(GOLD_COLUMNS, await lake.read(e.key)));
+    }
+    const top = gold.filter((g) => g.is_faq).sort((a, b) => b.score - a.score).slice(0, 5);
+    console.log(`\n${course.id}: ${gold.filter((g) => g.is_faq).length} FAQ of ${gold.length} candidates`);
+    for (const g of top) {
+      console.log(`  ${g.score.toFixed(2)} [${g.decision_source}] ${(g.text ?? "").replace(/\s+/g, " ").slice(0, 90)}`);
+    }
+  }
   console.log(
-    `\nQuery it: duckdb -c "SELECT course_id, count(*) FROM read_parquet('${
+    `\nThis demo used the bundled test model (fixtures/models/tiny): a small encoder with random weights made by\n` +
+      `"deno task model:synth", so its scores show the pipeline working, not real FAQ quality. For real labels:\n` +
+      `  deno task model:pull            # once, where the internet is reachable: Xenova/all-MiniLM-L6-v2\n` +
+      `  deno task train --labels FILE.jsonl --model models/Xenova/all-MiniLM-L6-v2\n` +
+      `  deno task label:batch\n`,
+  );
+  console.log(
+    `Query it: duckdb -c "SELECT course_id, count(*) FROM read_parquet('${
       lakeUrl.replace(/\/$/, "")
-    }/bronze/slack/messages/**/*.parquet', hive_partitioning = true) GROUP BY 1"`,
+    }/gold/faq_labels/**/*.parquet', hive_partitioning = true) WHERE is_faq GROUP BY 1"`,
   );
   return summary.quarantine.length > 0 ? EXIT.problems : EXIT.ok;
 }

@@ -30,6 +30,24 @@ export interface Course {
   readonly rawIsUrl: boolean;
 }
 
+/** The `classifier:` section of `courses.yml`. */
+export interface ClassifierSettings {
+  /** Fewest characters of a candidate's plain text. */
+  readonly minChars?: number;
+  /** Most characters, 0 for no cap. */
+  readonly maxChars?: number;
+  /** Subtypes that count as human messages. */
+  readonly allowSubtypes?: readonly string[];
+  /** Extra question patterns (regular expressions). */
+  readonly extraPatterns?: readonly string[];
+  /** Lower edge of the LLM band. */
+  readonly low?: number;
+  /** Upper edge of the LLM band. */
+  readonly high?: number;
+  /** LLM requests per run at most. */
+  readonly llmMaxCalls?: number;
+}
+
 /** The whole configuration of a run. */
 export interface Config {
   /** The lake's URL. */
@@ -38,6 +56,8 @@ export interface Config {
   readonly configFile: string;
   /** The courses, in file order. */
   readonly courses: readonly Course[];
+  /** The classifier settings; empty when the file has none. */
+  readonly classifier: ClassifierSettings;
   /** S3 settings from the standard AWS variables. */
   readonly s3: Readonly<S3LakeOptions>;
 }
@@ -135,6 +155,71 @@ export function parseCourses(text: string, file: string): readonly Course[] {
   return Object.freeze(courses);
 }
 
+const CLASSIFIER_KEYS: Record<string, "int" | "ratio" | "strings"> = {
+  min_chars: "int",
+  max_chars: "int",
+  allow_subtypes: "strings",
+  extra_patterns: "strings",
+  low: "ratio",
+  high: "ratio",
+  llm_max_calls: "int",
+};
+
+/**
+ * Parses the optional `classifier:` section of `courses.yml`.
+ *
+ * @param text The file's text.
+ * @param file The file's path, for messages.
+ * @returns The settings, frozen; empty when there is no section.
+ * @throws {ConfigError} For an unknown key or a wrong value, with its line.
+ */
+export function parseClassifierSettings(text: string, file: string): ClassifierSettings {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const lineOf = (node: unknown) => {
+    const r = (node as { range?: [number, number, number] } | null)?.range;
+    return r ? lines.linePos(r[0]).line : 0;
+  };
+  const root = doc.contents;
+  if (!isMap(root)) return Object.freeze({});
+  const section = root.get("classifier", true);
+  if (section === undefined || section === null) return Object.freeze({});
+  if (!isMap(section)) throw new ConfigError(file, lineOf(section), '"classifier" must be a mapping');
+  const out: Record<string, unknown> = {};
+  for (const pair of section.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : "";
+    const line = lineOf(pair.key);
+    const kind = CLASSIFIER_KEYS[key];
+    if (!kind) {
+      throw new ConfigError(
+        file,
+        line,
+        `Unknown key "${key}" in classifier: allowed keys are ${Object.keys(CLASSIFIER_KEYS).join(", ")}`,
+      );
+    }
+    const v = (pair.value as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null;
+    const ok = kind === "int"
+      ? Number.isInteger(v) && (v as number) >= 0
+      : kind === "ratio"
+      ? typeof v === "number" && v >= 0 && v <= 1
+      : Array.isArray(v) && v.every((x) => typeof x === "string");
+    if (!ok) {
+      const want = kind === "int"
+        ? "a whole number, 0 or more"
+        : kind === "ratio"
+        ? "a number from 0 to 1"
+        : "a list of strings";
+      throw new ConfigError(file, line, `"${key}" must be ${want}`);
+    }
+    const camel = key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    out[camel] = Array.isArray(v) ? Object.freeze([...v]) : v;
+  }
+  if (typeof out.low === "number" && typeof out.high === "number" && out.low > out.high) {
+    throw new ConfigError(file, lineOf(section), `classifier low ${out.low} is above high ${out.high}`);
+  }
+  return Object.freeze(out) as ClassifierSettings;
+}
+
 function readCourseMap(
   item: YAMLMap,
   file: string,
@@ -215,6 +300,7 @@ export function buildConfig(options: BuildConfigOptions): Config {
     lakeUrl: options.lake || env.LAKE_URL || "./lake",
     configFile: options.configFile,
     courses,
+    classifier: parseClassifierSettings(options.coursesText, options.configFile),
     s3: Object.freeze(s3),
   });
 }

@@ -171,6 +171,28 @@ export function manifestKey(courseId: string): string {
   return `${STATE_ROOT}/ingest/${courseId}/manifest.json`;
 }
 
+/**
+ * The prefix of a course's change journal: one object per ingest run that
+ * rewrote partitions, named by run id, so names sort by time.
+ *
+ * @param courseId The course.
+ * @returns The prefix, ending in `/`.
+ */
+export function changesPrefix(courseId: string): string {
+  return `${STATE_ROOT}/ingest/changes/${courseId}/`;
+}
+
+/**
+ * The key of one run's change record.
+ *
+ * @param courseId The course.
+ * @param runId The run.
+ * @returns The key.
+ */
+export function changesKey(courseId: string, runId: string): string {
+  return `${changesPrefix(courseId)}${runId}.json`;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -383,9 +405,7 @@ class FileCache {
 export async function ingest(lake: Lake, options: IngestOptions): Promise<IngestSummary> {
   const now = options.now ?? (() => new Date());
   const started = now();
-  const runId = `${started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${
-    crypto.randomUUID().slice(0, 6)
-  }`;
+  const runId = `${started.toISOString().replace(/[-:.]/g, "")}-${crypto.randomUUID().slice(0, 6)}`;
   const ingestionTime = BigInt(started.getTime()) * 1000n;
   const summary: IngestSummary = {
     runId,
@@ -396,7 +416,7 @@ export async function ingest(lake: Lake, options: IngestOptions): Promise<Ingest
   };
   try {
     for (const course of options.courses) {
-      summary.courses.push(await ingestCourse(lake, course, ingestionTime, options, summary.quarantine));
+      summary.courses.push(await ingestCourse(lake, course, ingestionTime, runId, options, summary.quarantine));
     }
   } finally {
     if (summary.quarantine.length > 0) {
@@ -417,6 +437,7 @@ async function ingestCourse(
   lake: Lake,
   course: Course,
   ingestionTime: bigint,
+  runId: string,
   options: IngestOptions,
   quarantine: QuarantineRecord[],
 ): Promise<CourseSummary> {
@@ -547,6 +568,14 @@ async function ingestCourse(
     }
   }
   for (const [path, p] of pending) manifest.files[path] = p.entry; // files with no messages
+  if (days.length > 0) {
+    // The journal tells label:daily which partitions changed, without listing history.
+    await lake.write(
+      changesKey(course.id, runId),
+      encoder.encode(JSON.stringify({ run_id: runId, course_id: course.id, days })),
+      { contentType: "application/json" },
+    );
+  }
   if (changed.length > 0) await saveManifest(lake, manifest);
   return s;
 }

@@ -7,6 +7,7 @@
 
 import type { IngestProgress, IngestSummary } from "./ingest.ts";
 import type { ImportSummary } from "./slack_export.ts";
+import type { LabelSummary } from "./label.ts";
 
 /**
  * Lays out rows as an aligned text table; numbers are right-aligned.
@@ -126,4 +127,33 @@ export function formatProgress(p: IngestProgress): string {
   const pct = p.total === 0 ? 100 : Math.floor((p.done / p.total) * 100);
   const what = p.phase === "scan" ? "reading raw files" : "writing partitions";
   return `${p.courseId}: ${what} ${p.done}/${p.total} (${pct}%)`;
+}
+
+/**
+ * The summary table of a labeling run.
+ *
+ * @param s The run's summary.
+ * @returns Text for a terminal or a log.
+ */
+export function formatLabelSummary(s: LabelSummary): string {
+  const rows = s.courses.map((c) => [
+    c.courseId,
+    c.partitions,
+    c.labeled,
+    c.skipped,
+    c.messages,
+    c.candidates,
+    c.faqs,
+    c.inBand,
+    c.llmDecided,
+  ]);
+  const out = [
+    formatTable(
+      ["course", "partitions", "labeled", "up to date", "messages", "candidates", "FAQ", "in band", "LLM decided"],
+      rows,
+    ),
+    "",
+    `LLM: ${s.llmCalls} call(s), ${s.llmCacheHits} from cache, ${s.llmFailed} failed, ${s.llmCapped} over the cap.`,
+  ];
+  return out.join("\n");
 }

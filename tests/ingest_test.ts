@@ -164,8 +164,8 @@ Deno.test("ingest() interrupted at any point leaves valid bronze, and the next r
     assertEquals(stable(await readBronze(lake, "ml-zoomcamp")), expected.ml);
     assertEquals(stable(await readBronze(lake, "de-zoomcamp")), expected.de);
   });
-  // The clean run makes 7 writes: 4 partitions, 2 manifests and the run record.
-  for (let crashAt = 1; crashAt <= 7; crashAt++) {
+  // The clean run makes 9 writes: 4 partitions, 2 change records, 2 manifests and the run record.
+  for (let crashAt = 1; crashAt <= 9; crashAt++) {
     await t.step(`killed at write ${crashAt}`, async () => {
       const lake = new MemoryLake();
       await seedRaw(lake);

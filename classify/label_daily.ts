@@ -1,0 +1,19 @@
+/**
+ * `deno task label:daily`: bronze to gold FAQ labels. See `label_command.ts`.
+ *
+ * @module
+ */
+
+import { runLabelCommand } from "./label_command.ts";
+
+/**
+ * Runs the command.
+ *
+ * @param args The command-line arguments.
+ * @returns The exit code.
+ */
+export function main(args: string[]): Promise<number> {
+  return runLabelCommand(args, "daily");
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

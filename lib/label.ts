@@ -1,0 +1,414 @@
+/**
+ * Bronze to gold: FAQ labels for the candidate messages of each partition.
+ *
+ * For each bronze partition: the prefilter picks the candidates, the encoder
+ * embeds them, the head scores them (`is_faq = p >= 0.5`), and inside the band
+ * `[low, high]` the LLM decides instead when it is configured and answers. The
+ * gold partition is then replaced whole, one row per candidate.
+ *
+ * What has been labeled is kept per course in
+ * `_state/classify/{course}/labeled.json`: for each day, the bronze fingerprint,
+ * the classifier and embedding versions and the band. A partition whose entry
+ * matches is skipped (unless `force`), so an interrupted backfill resumes where
+ * it stopped and a rerun costs nothing.
+ *
+ * `label:daily` finds its work in the ingest change journal
+ * (`_state/ingest/changes/{course}/`), from the last record it processed on: it
+ * never lists the history, and late replies or late messages of earlier days
+ * are never missed.
+ *
+ * @module
+ */
+
+import type { Course } from "./config.ts";
+import type { Embedder } from "./embed.ts";
+import { type Head, score } from "./head.ts";
+import { changesPrefix } from "./ingest.ts";
+import type { Lake } from "./lake.ts";
+import { coursePrefix, type Day, parsePartitionKey, partitionKey, STATE_ROOT } from "./layout.ts";
+import type { LlmJudge, LlmResult } from "./llm.ts";
+import { BRONZE_COLUMNS, type ColumnSpec, readParquetRows, writeParquet } from "./parquet.ts";
+import type { BronzeRow } from "./slack.ts";
+
+function col(name: string, kind: ColumnSpec["kind"], nullable = true): ColumnSpec {
+  return { name, kind, nullable };
+}
+
+/** The gold FAQ labels table (the seed's LabelRecord, plus the LLM's status). */
+export const GOLD_COLUMNS: readonly ColumnSpec[] = Object.freeze([
+  col("course_id", "string", false),
+  col("message_id", "string", false),
+  col("ts", "timestamp", false),
+  col("thread_ts", "timestamp"),
+  col("is_thread_head", "bool", false),
+  col("text", "string"),
+  col("is_faq", "bool", false),
+  col("score", "float64", false),
+  col("decision_source", "string", false),
+  col("threshold_low", "float64", false),
+  col("threshold_high", "float64", false),
+  col("classifier_name", "string", false),
+  col("classifier_version", "string", false),
+  col("llm_model", "string"),
+  col("llm_confidence", "float64"),
+  col("llm_status", "string", false),
+  col("llm_reason", "string"),
+  col("canonical_id", "string"),
+  col("canonical_text", "string"),
+  col("embedding_model", "string", false),
+  col("embedding_version", "string", false),
+  col("labeled_at", "timestamp", false),
+  col("year", "int32", false),
+  col("month", "int32", false),
+  col("day", "int32", false),
+]);
+
+/** One gold row. */
+export interface GoldRow {
+  course_id: string;
+  message_id: string;
+  ts: bigint;
+  thread_ts: bigint | null;
+  is_thread_head: boolean;
+  text: string | null;
+  is_faq: boolean;
+  score: number;
+  decision_source: "model" | "llm";
+  threshold_low: number;
+  threshold_high: number;
+  classifier_name: string;
+  classifier_version: string;
+  llm_model: string | null;
+  llm_confidence: number | null;
+  /** `not_needed` (outside the band), `answered`, `cached`, `failed`, `capped` or `disabled`. */
+  llm_status: string;
+  llm_reason: string | null;
+  canonical_id: string | null;
+  canonical_text: string | null;
+  embedding_model: string;
+  embedding_version: string;
+  labeled_at: bigint;
+  year: number;
+  month: number;
+  day: number;
+}
+
+/** Options of {@linkcode label}. */
+export interface LabelOptions {
+  /** The courses. */
+  courses: readonly Course[];
+  /** The encoder. */
+  embedder: Embedder;
+  /** The head. */
+  head: Head;
+  /** Picks candidates among bronze rows. */
+  prefilter: (row: BronzeRow) => boolean;
+  /**
+   * The LLM fallback; without it the model decides everywhere.
+   * @default {undefined}
+   */
+  llm?: LlmJudge;
+  /**
+   * The band where the LLM decides.
+   * @default {undefined} the head's thresholds
+   */
+  band?: { low: number; high: number };
+  /**
+   * `batch`: every bronze partition in the window; `daily`: the partitions the
+   * ingest journal says changed since the last daily run, plus `date`.
+   */
+  mode: "batch" | "daily";
+  /**
+   * Batch: first day. @default {undefined}
+   */
+  since?: Day;
+  /**
+   * Batch: last day. @default {undefined}
+   */
+  until?: Day;
+  /**
+   * Daily: also label this day.
+   * @default {undefined}
+   */
+  date?: Day;
+  /**
+   * Relabel partitions already labeled with the same versions.
+   * @default {false}
+   */
+  force?: boolean;
+  /**
+   * The clock.
+   * @default {() => new Date()}
+   */
+  now?: () => Date;
+  /**
+   * Called after each partition.
+   * @default {undefined}
+   */
+  onProgress?: (p: { courseId: string; done: number; total: number }) => void;
+}
+
+/** What a labeling run did for one course. */
+export interface LabelCourseSummary {
+  /** The course. */
+  courseId: string;
+  /** Partitions considered. */
+  partitions: number;
+  /** Partitions labeled this run. */
+  labeled: number;
+  /** Partitions skipped as up to date. */
+  skipped: number;
+  /** Bronze rows read. */
+  messages: number;
+  /** Candidates, one gold row each. */
+  candidates: number;
+  /** Candidates labeled FAQ. */
+  faqs: number;
+  /** Candidates in the band. */
+  inBand: number;
+  /** Decisions made by the LLM. */
+  llmDecided: number;
+}
+
+/** What a labeling run did. */
+export interface LabelSummary {
+  /** Per course. */
+  courses: LabelCourseSummary[];
+  /** LLM requests made. */
+  llmCalls: number;
+  /** LLM answers served from the cache. */
+  llmCacheHits: number;
+  /** Band items whose LLM call failed for good; the model decided. */
+  llmFailed: number;
+  /** Band items past the call cap; the model decided. */
+  llmCapped: number;
+}
+
+interface LabeledEntry {
+  bronze: string;
+  classifier_version: string;
+  embedding_version: string;
+  band: [number, number];
+  rows: number;
+  labeled_at: string;
+}
+
+interface LabelState {
+  version: 1;
+  course_id: string;
+  /** The last change record of the ingest journal that label:daily has processed. */
+  journal_cursor: string | null;
+  partitions: Record<Day, LabeledEntry>;
+}
+
+/**
+ * The key of a course's labeling state.
+ *
+ * @param courseId The course.
+ * @returns The key.
+ */
+export function labelStateKey(courseId: string): string {
+  return `${STATE_ROOT}/classify/${courseId}/labeled.json`;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+async function loadState(lake: Lake, courseId: string): Promise<LabelState> {
+  const key = labelStateKey(courseId);
+  if (!(await lake.stat(key))) return { version: 1, course_id: courseId, journal_cursor: null, partitions: {} };
+  try {
+    const s = JSON.parse(dec.decode(await lake.read(key))) as LabelState;
+    if (s.version !== 1 || typeof s.partitions !== "object") throw new TypeError("unknown format");
+    return s;
+  } catch (e) {
+    throw new SyntaxError(`Label state ${key} is not valid (${(e as Error).message}): delete it to relabel the course`);
+  }
+}
+
+async function saveState(lake: Lake, state: LabelState): Promise<void> {
+  await lake.write(labelStateKey(state.course_id), enc.encode(JSON.stringify(state, null, 1)), {
+    contentType: "application/json",
+  });
+}
+
+async function bronzeDays(lake: Lake, courseId: string, since?: Day, until?: Day): Promise<Map<Day, string>> {
+  const out = new Map<Day, string>();
+  for await (const e of lake.list(coursePrefix("bronze", courseId))) {
+    const ref = parsePartitionKey(e.key);
+    if (!ref || (since && ref.day < since) || (until && ref.day > until)) continue;
+    out.set(ref.day, e.fingerprint);
+  }
+  return out;
+}
+
+/**
+ * Labels bronze partitions and writes gold.
+ *
+ * @param lake The lake.
+ * @param options What to label and with what.
+ * @returns What was done.
+ * @example
+ * ```ts ignore
+ * const summary = await label(lake, { courses, embedder, head, prefilter: makePrefilter(), mode: "batch" });
+ * ```
+ */
+export async function label(lake: Lake, options: LabelOptions): Promise<LabelSummary> {
+  const band = options.band ?? { low: options.head.thresholds.low, high: options.head.thresholds.high };
+  const summary: LabelSummary = { courses: [], llmCalls: 0, llmCacheHits: 0, llmFailed: 0, llmCapped: 0 };
+  for (const course of options.courses) {
+    const s: LabelCourseSummary = {
+      courseId: course.id,
+      partitions: 0,
+      labeled: 0,
+      skipped: 0,
+      messages: 0,
+      candidates: 0,
+      faqs: 0,
+      inBand: 0,
+      llmDecided: 0,
+    };
+    const state = await loadState(lake, course.id);
+    let days: Day[];
+    let fingerprints = new Map<Day, string>();
+    let newCursor = state.journal_cursor;
+    if (options.mode === "batch") {
+      fingerprints = await bronzeDays(lake, course.id, options.since, options.until);
+      days = [...fingerprints.keys()].sort();
+    } else {
+      const wanted = new Set<Day>(options.date ? [options.date] : []);
+      for await (const e of lake.list(changesPrefix(course.id))) {
+        if (state.journal_cursor !== null && e.key <= state.journal_cursor) continue;
+        const record = JSON.parse(dec.decode(await lake.read(e.key))) as { days?: Day[] };
+        for (const d of record.days ?? []) wanted.add(d);
+        if (newCursor === null || e.key > newCursor) newCursor = e.key;
+      }
+      days = [...wanted].sort();
+      for (const d of days) {
+        const st = await lake.stat(partitionKey("bronze", course.id, d));
+        if (st) fingerprints.set(d, st.fingerprint);
+      }
+    }
+    s.partitions = days.length;
+    let done = 0;
+    for (const day of days) {
+      const fp = fingerprints.get(day);
+      const prev = state.partitions[day];
+      const upToDate = prev !== undefined && prev.bronze === (fp ?? "") &&
+        prev.classifier_version === options.head.version &&
+        prev.embedding_version === options.embedder.modelVersion &&
+        prev.band[0] === band.low && prev.band[1] === band.high;
+      if (upToDate && !options.force) {
+        s.skipped++;
+      } else {
+        const rows = fp === undefined ? 0 : await labelPartition(lake, course.id, day, band, options, s, summary);
+        if (fp === undefined) await lake.delete(partitionKey("gold", course.id, day));
+        state.partitions[day] = {
+          bronze: fp ?? "",
+          classifier_version: options.head.version,
+          embedding_version: options.embedder.modelVersion,
+          band: [band.low, band.high],
+          rows,
+          labeled_at: (options.now?.() ?? new Date()).toISOString(),
+        };
+        s.labeled++;
+        await saveState(lake, state);
+      }
+      options.onProgress?.({ courseId: course.id, done: ++done, total: days.length });
+    }
+    if (newCursor !== state.journal_cursor) {
+      state.journal_cursor = newCursor;
+      await saveState(lake, state);
+    }
+    summary.courses.push(s);
+  }
+  if (options.llm) {
+    summary.llmCalls = options.llm.calls;
+    summary.llmCacheHits = options.llm.cacheHits;
+  }
+  return summary;
+}
+
+async function labelPartition(
+  lake: Lake,
+  courseId: string,
+  day: Day,
+  band: { low: number; high: number },
+  options: LabelOptions,
+  s: LabelCourseSummary,
+  summary: LabelSummary,
+): Promise<number> {
+  const rows = readParquetRows<BronzeRow>(BRONZE_COLUMNS, await lake.read(partitionKey("bronze", courseId, day)));
+  s.messages += rows.length;
+  const candidates = rows.filter(options.prefilter);
+  const goldKey = partitionKey("gold", courseId, day);
+  if (candidates.length === 0) {
+    await lake.delete(goldKey);
+    return 0;
+  }
+  const texts = candidates.map((r) => r.text_plain ?? "");
+  const vectors = await options.embedder.embed(texts);
+  const scores = vectors.map((v) => score(options.head, v));
+  const bandIdx = scores.map((p, i) => (p >= band.low && p <= band.high ? i : -1)).filter((i) => i >= 0);
+  s.inBand += bandIdx.length;
+  const llmResults = new Map<number, LlmResult>();
+  if (options.llm && bandIdx.length > 0) {
+    const results = await options.llm.judge(bandIdx.map((i) => texts[i]!));
+    bandIdx.forEach((i, k) => llmResults.set(i, results[k]!));
+  }
+  const labeledAt = BigInt((options.now?.() ?? new Date()).getTime()) * 1000n;
+  const gold: GoldRow[] = candidates.map((r, i) => {
+    const p = scores[i]!;
+    const inBand = p >= band.low && p <= band.high;
+    const result = llmResults.get(i);
+    let isFaq = p >= options.head.thresholds.decision;
+    let source: "model" | "llm" = "model";
+    let status = inBand ? "disabled" : "not_needed";
+    let confidence: number | null = null;
+    let reason: string | null = null;
+    if (result) {
+      status = result.status;
+      if (result.status === "answered" || result.status === "cached") {
+        isFaq = result.answer.is_faq;
+        source = "llm";
+        confidence = result.answer.confidence;
+        reason = result.answer.reason;
+        s.llmDecided++;
+      } else if (result.status === "failed") {
+        reason = result.error;
+        summary.llmFailed++;
+      } else summary.llmCapped++;
+    }
+    if (isFaq) s.faqs++;
+    return {
+      course_id: courseId,
+      message_id: r.message_id,
+      ts: r.ts,
+      thread_ts: r.thread_ts,
+      is_thread_head: r.is_thread_head,
+      text: r.text_plain,
+      is_faq: isFaq,
+      score: p,
+      decision_source: source,
+      threshold_low: band.low,
+      threshold_high: band.high,
+      classifier_name: options.head.classifier_name,
+      classifier_version: options.head.version,
+      llm_model: result && result.status !== "capped" ? options.llm!.model : null,
+      llm_confidence: confidence,
+      llm_status: status,
+      llm_reason: reason,
+      canonical_id: null,
+      canonical_text: null,
+      embedding_model: options.embedder.modelId,
+      embedding_version: options.embedder.modelVersion,
+      labeled_at: labeledAt,
+      year: r.year,
+      month: r.month,
+      day: r.day,
+    };
+  });
+  s.candidates += gold.length;
+  await lake.write(goldKey, writeParquet(GOLD_COLUMNS, gold), { contentType: "application/vnd.apache.parquet" });
+  return gold.length;
+}
