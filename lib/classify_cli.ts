@@ -8,7 +8,7 @@
 
 import * as path from "node:path";
 import type { Config } from "./config.ts";
-import { type Device, type Dtype, type Embedder, loadEmbedder } from "./embed.ts";
+import { checkModelDir, type Device, type Dtype, type Embedder, loadEmbedder } from "./embed.ts";
 import { checkBand, checkHeadMatches, type Head, parseHead } from "./head.ts";
 import type { Lake } from "./lake.ts";
 import { LlmJudge } from "./llm.ts";
@@ -180,6 +180,7 @@ export async function setupClassifier(options: SetupOptions): Promise<Classifier
   const high = number(flags.high, "high", 0, 1);
   const maxCalls = number(flags["llm-max-calls"], "llm-max-calls", 0, 1e9, true) ?? settings.llmMaxCalls;
 
+  await checkModelDir(modelDir, dtype);
   let headFile = flags.head ?? env.HEAD_FILE;
   if (headFile === undefined) {
     headFile = (await exists(path.join(modelDir, "head.json"))) ? path.join(modelDir, "head.json") : "models/head.json";

@@ -104,6 +104,27 @@ async function runtime(device: Device, threads: number): Promise<any> {
 }
 
 /**
+ * Checks that a model folder has every file the dtype needs.
+ *
+ * @param modelDir The model folder.
+ * @param dtype The weights to use.
+ * @throws {TypeError} Naming the first missing file and how to get the model.
+ */
+export async function checkModelDir(modelDir: string, dtype: Dtype): Promise<void> {
+  const dir = path.resolve(modelDir);
+  for (const rel of requiredFiles(dtype)) {
+    try {
+      await Deno.stat(path.join(dir, rel));
+    } catch {
+      throw new TypeError(
+        `Model file ${path.join(dir, rel)} is missing: run "deno task model:pull" where the internet is reachable, ` +
+          `or pass --model DIR (the bundled test model is fixtures/models/tiny)`,
+      );
+    }
+  }
+}
+
+/**
  * Loads a model folder for feature extraction.
  *
  * @param modelDir The model folder: `config.json`, `tokenizer.json`,
@@ -118,16 +139,7 @@ export async function loadEmbedder(modelDir: string, options: EmbedderOptions = 
   const dtype = options.dtype ?? "fp32";
   const batchSize = options.batchSize ?? 64;
   const dir = path.resolve(modelDir);
-  for (const rel of requiredFiles(dtype)) {
-    try {
-      await Deno.stat(path.join(dir, rel));
-    } catch {
-      throw new TypeError(
-        `Model file ${path.join(dir, rel)} is missing: run "deno task model:pull" where the internet is reachable, ` +
-          `or pass --model DIR (the bundled test model is fixtures/models/tiny)`,
-      );
-    }
-  }
+  await checkModelDir(dir, dtype);
   const config = JSON.parse(await Deno.readTextFile(path.join(dir, "config.json")));
   const weights = await Deno.readFile(path.join(dir, "onnx", onnxFile(dtype)));
   const modelVersion = `${dtype}-${createHash("sha256").update(weights).digest("hex").slice(0, 12)}`;

@@ -164,3 +164,70 @@ export async function withEnv<T>(vars: Record<string, string>, fn: () => Promise
     for (const [k, v] of Object.entries(saved)) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
   }
 }
+
+export type LlmBehaviour = (body: { messages: { role: string; content: string }[] }, attempt: number) =>
+  | { status: number; content?: string; body?: string; delayMs?: number }
+  | undefined;
+
+export interface FakeLlm {
+  baseURL: string;
+  /** User messages received, in order. */
+  received: string[];
+  /** Requests received, retries included. */
+  requests: number;
+  close(): Promise<void>;
+}
+
+/** An OpenAI-compatible chat completions server on loopback, answering as `behave` says. */
+export function startFakeLlm(behave: LlmBehaviour): FakeLlm {
+  const state = { received: [] as string[], requests: 0 };
+  const attempts = new Map<string, number>();
+  const pending = new Set<() => void>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    state.requests++;
+    const body = await req.json();
+    const user = body.messages.find((m: { role: string }) => m.role === "user")?.content ?? "";
+    const attempt = (attempts.get(user) ?? 0) + 1;
+    attempts.set(user, attempt);
+    state.received.push(user);
+    const r = behave(body, attempt) ?? { status: 200, content: '{"is_faq": true, "confidence": 0.9, "reason": "ok"}' };
+    if (r.delayMs) {
+      await new Promise<void>((res) => {
+        const id = setTimeout(done, r.delayMs);
+        function done() {
+          clearTimeout(id);
+          pending.delete(done);
+          res();
+        }
+        pending.add(done);
+      });
+    }
+    if (r.status !== 200) {
+      return new Response(r.body ?? JSON.stringify({ error: { message: "nope", type: "server_error" } }), {
+        status: r.status,
+        headers: { "content-type": "application/json", "retry-after-ms": "10" },
+      });
+    }
+    return Response.json({
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      created: 0,
+      model: body.model,
+      choices: [{ index: 0, message: { role: "assistant", content: r.content }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    });
+  });
+  return {
+    baseURL: `http://127.0.0.1:${server.addr.port}/v1`,
+    get received() {
+      return state.received;
+    },
+    get requests() {
+      return state.requests;
+    },
+    close: async () => {
+      for (const done of [...pending]) done();
+      await server.shutdown();
+    },
+  };
+}
