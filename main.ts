@@ -1,0 +1,57 @@
+/**
+ * One command for everything, with subcommands: the entry point of the
+ * compiled binary (`deno task compile`), for a VM without Deno.
+ *
+ * @module
+ */
+
+import { main as demo } from "./classify/demo.ts";
+import { main as evaluate } from "./classify/eval.ts";
+import { main as labelBatch } from "./classify/label_batch.ts";
+import { main as labelDaily } from "./classify/label_daily.ts";
+import { main as modelPull } from "./classify/model_pull.ts";
+import { main as modelSynth } from "./classify/model_synth.ts";
+import { main as train } from "./classify/train.ts";
+import { main as importExport } from "./ingest/import_export.ts";
+import { main as ingest } from "./ingest/ingest.ts";
+import { EXIT } from "./lib/cli.ts";
+
+/** The subcommands, by name. */
+export const COMMANDS: Readonly<Record<string, [(args: string[]) => Promise<number>, string]>> = Object.freeze({
+  ingest: [ingest, "raw Slack day files to bronze Parquet"],
+  "import-export": [importExport, "one channel of a Slack export into raw files"],
+  "label-batch": [labelBatch, "bronze to gold FAQ labels, for a window"],
+  "label-daily": [labelDaily, "bronze to gold for what changed since the last run"],
+  train: [train, "train the logistic head on labeled messages"],
+  eval: [evaluate, "precision, recall and a suggested band on labeled messages"],
+  demo: [demo, "the whole pipeline on the bundled fixtures, offline"],
+  "model-pull": [modelPull, "download the embedding model once"],
+  "model-synth": [modelSynth, "write a synthetic test encoder"],
+});
+
+const USAGE = `Usage: slack-faq <command> [options]   (each command takes --help)
+
+Commands:
+${Object.entries(COMMANDS).map(([name, [, what]]) => `  ${name.padEnd(14)} ${what}`).join("\n")}`;
+
+/**
+ * Runs a subcommand.
+ *
+ * @param args The command-line arguments: the subcommand, then its own.
+ * @returns The exit code.
+ */
+export async function main(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    console.log(USAGE);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS[name] ?? COMMANDS[name.replace(":", "-")];
+  if (!command) {
+    console.error(`slack-faq: unknown command "${name}"\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  return await command[0](rest);
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,177 @@
+// Terraform has no binary here: parse every .tf file with an HCL parser and check what a reviewer would.
+import { deepEqual as assertEquals, ok } from "node:assert/strict";
+import { parse } from "@cdktf/hcl2json";
+import { fixture } from "./_helpers.ts";
+
+const DIR = fixture("../infra/terraform/s3");
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+async function load(): Promise<Record<string, Json>> {
+  const out: Record<string, Json> = {};
+  for (const e of Deno.readDirSync(DIR)) {
+    if (e.name.endsWith(".tf")) out[e.name] = await parse(e.name, await Deno.readTextFile(`${DIR}/${e.name}`));
+  }
+  return out;
+}
+
+const files = await load();
+/** One kind of block (resource, data, variable…) of every file, merged by type then name. */
+function merged(kind: string): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const f of Object.values(files)) {
+    for (const [type, byName] of Object.entries(f[kind] ?? {})) {
+      out[type] = Array.isArray(byName) ? byName : { ...(out[type] ?? {}), ...(byName as Json) };
+    }
+  }
+  return out;
+}
+const resources = merged("resource");
+const data = merged("data");
+const variables = merged("variable");
+const one = (type: string, name: string) => {
+  const r = resources[type]?.[name]?.[0];
+  ok(r, `${type}.${name} is missing`);
+  return r;
+};
+
+Deno.test("every .tf file parses, with the seed's files and no one-line multi-argument blocks", () => {
+  for (const f of ["versions.tf", "provider.tf", "variables.tf", "main.tf", "outputs.tf"]) ok(files[f], f);
+  for (const e of Deno.readDirSync(DIR)) {
+    const text = Deno.readTextFileSync(`${DIR}/${e.name}`);
+    // The seed's `variable "x" { type = string, default = "x" }` blocks do not parse: no block header may be
+    // followed by several arguments on its line (object expressions after `=` are fine).
+    ok(!/^\s*[a-z_]+(\s+"[^"]*")*\s*\{[^}\n]*=[^}\n]*[,=][^}\n]*\}/m.test(text), e.name);
+  }
+});
+
+Deno.test("the bucket is private, owner-enforced, versioned, encrypted and TLS-only", async (t) => {
+  await t.step("every public-access block is on", () => {
+    const pab = one("aws_s3_bucket_public_access_block", "slack");
+    for (const k of ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]) {
+      assertEquals(pab[k], true, k);
+    }
+  });
+  await t.step("ACLs are off: BucketOwnerEnforced", () => {
+    assertEquals(one("aws_s3_bucket_ownership_controls", "slack").rule[0].object_ownership, "BucketOwnerEnforced");
+  });
+  await t.step("versioning follows enable_versioning, on by default", () => {
+    ok(one("aws_s3_bucket_versioning", "slack").versioning_configuration[0].status.includes("Enabled"));
+    assertEquals(variables.enable_versioning[0].default, true);
+  });
+  await t.step("default encryption: AES256, or KMS when use_kms", () => {
+    const sse = one("aws_s3_bucket_server_side_encryption_configuration", "slack").rule[0]
+      .apply_server_side_encryption_by_default[0];
+    ok(
+      sse.sse_algorithm.includes("aws:kms") && sse.sse_algorithm.includes("AES256") &&
+        sse.sse_algorithm.includes("var.use_kms"),
+    );
+  });
+  await t.step("a statement denies access without TLS", () => {
+    const st = data.aws_iam_policy_document.bucket[0].statement;
+    const deny = st.find((s: Json) => s.sid === "DenyInsecureTransport");
+    assertEquals([deny.effect, deny.actions, deny.condition[0].variable, deny.condition[0].values], [
+      "Deny",
+      ["s3:*"],
+      "aws:SecureTransport",
+      ["false"],
+    ]);
+    ok(one("aws_s3_bucket_policy", "slack").policy.includes("data.aws_iam_policy_document.bucket.json"));
+  });
+});
+
+Deno.test("lifecycle covers raw, bronze, silver and gold, with multipart abort and noncurrent expiry", () => {
+  const rules = one("aws_s3_bucket_lifecycle_configuration", "slack").rule as Json[];
+  const byPrefix = new Map(rules.map((r) => [r.filter[0].prefix, r]));
+  for (const prefix of ["raw/slack/", "bronze/slack/", "silver/slack/", "gold/"]) {
+    const r = byPrefix.get(prefix);
+    ok(r, prefix);
+    assertEquals(r.status, "Enabled");
+    ok(r.transition?.length > 0, `${prefix} transitions`);
+    ok(r.abort_incomplete_multipart_upload?.[0]?.days_after_initiation, `${prefix} multipart abort`);
+    ok(r.noncurrent_version_expiration?.[0]?.noncurrent_days, `${prefix} noncurrent expiry`);
+  }
+  assertEquals(byPrefix.get("raw/slack/").transition.map((x: Json) => x.storage_class), ["STANDARD_IA", "GLACIER"]);
+});
+
+Deno.test("IAM is least privilege: writers scoped by layer prefix, never the whole bucket", async (t) => {
+  const docs = data.aws_iam_policy_document;
+  const objectResources = (doc: string, action: string) =>
+    docs[doc][0].statement.filter((s: Json) => s.actions.includes(action)).flatMap((s: Json) => s.resources);
+  await t.step("no statement grants a write on bucket/* or s3:*", () => {
+    for (const doc of ["ingest_writer", "classifier_writer"]) {
+      for (const s of docs[doc][0].statement) {
+        ok(!s.actions.includes("s3:*"), doc);
+        for (const r of [s.resources].flat()) {
+          ok(!/\/\*$/.test(r) || /\/[a-z_]+.*\*$/.test(r.replace("${local.bucket_arn}", "")), r);
+        }
+        for (const r of [s.resources].flat()) ok(r !== "${local.bucket_arn}/*", `${doc}: ${r}`);
+      }
+    }
+  });
+  await t.step("ingest writes raw/slack/, bronze/slack/ and _state/ingest* only", () => {
+    assertEquals(objectResources("ingest_writer", "s3:PutObject"), [
+      "${local.bucket_arn}/raw/slack/*",
+      "${local.bucket_arn}/bronze/slack/*",
+      "${local.bucket_arn}/_state/ingest*",
+    ]);
+  });
+  await t.step("the classifier reads bronze and writes gold/ and its own state only", () => {
+    ok(objectResources("classifier_writer", "s3:GetObject").includes("${local.bucket_arn}/bronze/slack/*"));
+    assertEquals(objectResources("classifier_writer", "s3:PutObject"), [
+      "${local.bucket_arn}/gold/*",
+      "${local.bucket_arn}/_state/classify*",
+    ]);
+  });
+  await t.step("listing is limited to the same prefixes", () => {
+    for (const doc of ["ingest_writer", "classifier_writer"]) {
+      const list = docs[doc][0].statement.find((s: Json) => s.actions.includes("s3:ListBucket"));
+      assertEquals(list.condition[0].variable, "s3:prefix");
+    }
+  });
+});
+
+Deno.test("GitHub Actions assume a role through OIDC, limited to the repository and branch or environment", () => {
+  const provider = one("aws_iam_openid_connect_provider", "github");
+  assertEquals(provider.url, "https://token.actions.githubusercontent.com");
+  assertEquals(provider.client_id_list, ["sts.amazonaws.com"]);
+  const assume = data.aws_iam_policy_document.github_assume[0].statement[0];
+  assertEquals(assume.actions, ["sts:AssumeRoleWithWebIdentity"]);
+  const conds = Object.fromEntries(assume.condition.map((c: Json) => [c.variable, c]));
+  assertEquals(conds["token.actions.githubusercontent.com:aud"].values, ["sts.amazonaws.com"]);
+  assertEquals(conds["token.actions.githubusercontent.com:sub"].test, "StringEquals");
+  const locals = Object.assign({}, ...Object.values(files).flatMap((f) => f.locals ?? []));
+  ok(locals.github_subject.includes("repo:${var.github_repository}:ref:refs/heads/${var.github_branch}"));
+  ok(locals.github_subject.includes(":environment:${var.github_environment}"));
+  ok(one("aws_iam_role_policy_attachment", "github_ingest").policy_arn.includes("ingest_writer"));
+  ok(one("aws_iam_role_policy_attachment", "github_classifier").policy_arn.includes("classifier_writer"));
+  const outputs = merged("output");
+  ok(outputs.github_actions_role_arn[0].value.includes("aws_iam_role.github_actions"));
+});
+
+Deno.test("variables are validated", () => {
+  for (
+    const v of [
+      "bucket_name",
+      "raw_ia_days",
+      "raw_glacier_days",
+      "bronze_ia_days",
+      "noncurrent_version_expiration_days",
+      "abort_incomplete_multipart_days",
+      "github_repository",
+      "kms_key_arn",
+    ]
+  ) {
+    ok(variables[v]?.[0]?.validation?.[0]?.condition, v);
+  }
+});
+
+Deno.test("Glue tables project bronze and gold partitions for Athena", () => {
+  const t = one("aws_glue_catalog_table", "lake");
+  ok(t.parameters.includes("storage.location.template"));
+  assertEquals(t.dynamic.partition_keys[0].for_each, "${local.partition_keys}");
+  const locals = Object.assign({}, ...Object.values(files).flatMap((f) => f.locals ?? []));
+  assertEquals(locals.projection["projection.enabled"], "true");
+  assertEquals(locals.partition_keys.map((k: Json) => k.name), ["course_id", "year", "month", "day"]);
+  assertEquals(Object.keys(locals.tables), ["bronze_messages", "gold_faq_labels"]);
+});

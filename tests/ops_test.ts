@@ -1,0 +1,114 @@
+// The workflows, the tasks' permissions, the one-binary entry point and the compiled binary.
+import { deepEqual as assertEquals, ok } from "node:assert/strict";
+import { parse } from "yaml";
+import { capture, fixture } from "./_helpers.ts";
+import { COMMANDS, main } from "../main.ts";
+
+const ROOT = fixture("..");
+// deno-lint-ignore no-explicit-any
+type Json = any;
+const deno = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`)) as { tasks: Record<string, string> };
+const workflow = (name: string): Json => parse(Deno.readTextFileSync(`${ROOT}/.github/workflows/${name}`));
+
+Deno.test("ci.yml runs fmt, lint, check and test on push and pull request", () => {
+  const ci = workflow("ci.yml");
+  ok("push" in ci.on && "pull_request" in ci.on);
+  assertEquals(ci.permissions, { contents: "read" });
+  const steps = ci.jobs.check.steps.map((s: Json) => s.run ?? s.uses);
+  ok(steps.includes("bash .ci/run"));
+  const script = Deno.readTextFileSync(`${ROOT}/.ci/run`);
+  for (const c of ["deno fmt --check", "deno lint", "deno check", "task test"]) ok(script.includes(c), c);
+});
+
+Deno.test("daily.yml runs ingest then label:daily on a schedule, through OIDC, never overlapping", () => {
+  const daily = workflow("daily.yml");
+  ok(daily.on.schedule[0].cron);
+  ok("workflow_dispatch" in daily.on);
+  assertEquals(daily.permissions, { "id-token": "write", "contents": "read" });
+  assertEquals(daily.concurrency["cancel-in-progress"], false);
+  ok(daily.concurrency.group);
+  const job = daily.jobs.daily;
+  const runs = job.steps.map((s: Json) => s.run ?? "").join("\n");
+  const ingestAt = runs.indexOf("deno task ingest");
+  const labelAt = runs.indexOf("deno task label:daily");
+  ok(ingestAt >= 0 && labelAt > ingestAt);
+  const aws = job.steps.find((s: Json) => String(s.uses).startsWith("aws-actions/configure-aws-credentials"));
+  ok(aws.with["role-to-assume"].includes("vars.AWS_ROLE_ARN"));
+  ok(!JSON.stringify(daily).includes("AWS_SECRET_ACCESS_KEY"), "no long-lived keys");
+  ok(job.env.LAKE_URL.includes("vars.LAKE_URL"));
+  ok(job.env.OPENAI_API_KEY.includes("secrets.OPENAI_API_KEY"));
+  ok(job.steps.some((s: Json) => String(s.uses).startsWith("denoland/setup-deno")));
+  ok(job.steps.some((s: Json) => s.uses === "actions/cache@v4" && String(s.with.path).includes("models")));
+});
+
+Deno.test("every task runs with scoped permissions, never -A", async (t) => {
+  for (const name of ["ingest", "label:daily", "label:batch", "compile"]) ok(deno.tasks[name], name);
+  for (const [name, cmd] of Object.entries(deno.tasks)) {
+    if (!/^deno (run|compile) /.test(cmd)) continue;
+    await t.step(name, () => {
+      ok(!/(^|\s)(-A|--allow-all)(\s|$)/.test(cmd), cmd);
+      ok(!/--allow-env(\s|$)/.test(cmd), `${name}: env must be a list`);
+      if (cmd.includes("--allow-write")) ok(/--allow-write=\S+/.test(cmd), `${name}: write must be scoped`);
+      if (cmd.includes("--allow-run")) ok(false, `${name} must not run subprocesses`);
+    });
+  }
+  await t.step("local-only tasks get no network", () => {
+    for (const name of ["demo", "model:synth", "train"]) ok(!deno.tasks[name]!.includes("--allow-net"), name);
+  });
+});
+
+Deno.test("main.ts dispatches every subcommand of the binary", async (t) => {
+  assertEquals(Object.keys(COMMANDS), [
+    "ingest",
+    "import-export",
+    "label-batch",
+    "label-daily",
+    "train",
+    "eval",
+    "demo",
+    "model-pull",
+    "model-synth",
+  ]);
+  await t.step("help lists them", async () => {
+    const r = await capture(() => main(["help"]));
+    assertEquals(r.code, 0);
+    for (const name of Object.keys(COMMANDS)) ok(r.out.includes(name), name);
+  });
+  await t.step("an unknown command exits 2", async () => {
+    const r = await capture(() => main(["nope"]));
+    assertEquals(r.code, 2);
+    ok(r.err.includes('unknown command "nope"'));
+  });
+  await t.step("a subcommand gets its own arguments", async () => {
+    const r = await capture(() => main(["ingest", "--help"]));
+    assertEquals(r.code, 0);
+    ok(r.out.startsWith("Usage: deno task ingest"));
+  });
+});
+
+const denort = Deno.env.get("DENORT_BIN");
+Deno.test({
+  name: denort
+    ? "deno task compile builds one binary that runs the demo"
+    : "deno task compile builds one binary that runs the demo (skipped: DENORT_BIN is not set, and deno compile would download the denort base binary from Deno's servers, which this machine cannot reach)",
+  ignore: !denort,
+  async fn() {
+    const build = await new Deno.Command(Deno.execPath(), { args: ["task", "compile"], cwd: ROOT, stderr: "piped" })
+      .output();
+    ok(build.success, new TextDecoder().decode(build.stderr));
+    const dir = await Deno.makeTempDir();
+    try {
+      const run = await new Deno.Command(`${ROOT}/dist/slack-faq`, {
+        args: ["demo", "--lake", "./demo-lake"],
+        cwd: dir,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = new TextDecoder().decode(run.stdout);
+      assertEquals(run.code, 0, new TextDecoder().decode(run.stderr));
+      ok(out.includes("Top FAQ candidates per course"), out);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
