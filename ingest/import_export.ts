@@ -112,7 +112,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     const message = (e as Error).message;
     console.error(`import:export: ${message}`);
-    if (e instanceof Error && e.name === "NotCapable") {
+    if (e instanceof Error && e.name === "NotCapable" && /write access/.test(e.message)) {
       console.error(
         "The deno task may write only to ./lake. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/import_export.ts … --lake DIR",
       );

@@ -22,6 +22,7 @@ Options:
   --since YYYY-MM-DD  only raw files filed on or after this day
   --until YYYY-MM-DD  only raw files filed on or before this day
   --log-format F      text (default) or json, one object per line for CI logs
+  --workers N         courses ingested at once, each on its own thread (default: the number of cores)
   -h, --help          show this help
 
 Exit codes: 0 done, 1 something was quarantined, 2 wrong usage or configuration, 3 the run failed.`;
@@ -50,6 +51,7 @@ export async function main(args: string[]): Promise<number> {
         since: { type: "string" },
         until: { type: "string" },
         "log-format": { type: "string" },
+        workers: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -70,6 +72,10 @@ export async function main(args: string[]): Promise<number> {
     const since = dayFlag(values.since, "since");
     const until = dayFlag(values.until, "until");
     if (since && until && since > until) throw new RangeError(`--since ${since} is after --until ${until}`);
+    const workers = values.workers === undefined ? navigator.hardwareConcurrency : Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new RangeError(`--workers "${values.workers}" must be 1 or more`);
+    }
     lake = await lakeOf(config);
     lakeUrl = lake.url;
     options = {
@@ -77,6 +83,7 @@ export async function main(args: string[]): Promise<number> {
       since,
       until,
       openSource: (url) => openLake(url, { s3: config.s3 }),
+      parallel: { lakeUrl: config.lakeUrl, s3: config.s3, workers },
     };
   } catch (e) {
     console.error(`ingest: ${(e as Error).message}`);
@@ -119,7 +126,7 @@ export async function main(args: string[]): Promise<number> {
     const message = e instanceof Error ? e.message : String(e);
     if (json) console.log(JSON.stringify({ event: "error", lake: lakeUrl, message }));
     console.error(`ingest: the run stopped: ${message}. What was written is valid; run again to finish.`);
-    if (e instanceof Error && e.name === "NotCapable") console.error(PERMISSION_HINT);
+    if (e instanceof Error && e.name === "NotCapable" && /write access/.test(e.message)) console.error(PERMISSION_HINT);
     return EXIT.failure;
   }
 }

@@ -23,11 +23,11 @@
  */
 
 import { type Course } from "./config.ts";
-import { type Lake, type LakeEntry } from "./lake.ts";
-import { type Day, partitionKey, rawKeyDay, rawMonthPrefixes, STATE_ROOT } from "./layout.ts";
+import { type Lake, type LakeEntry, type S3LakeOptions } from "./lake.ts";
+import { type Day, dayOfMicros, partitionKey, rawKeyDay, rawMonthPrefixes, STATE_ROOT } from "./layout.ts";
 import { BRONZE_COLUMNS, readParquetRows, writeParquet } from "./parquet.ts";
 import { parseRawDay, type RawItem, streamRawDay } from "./raw_json.ts";
-import { type BronzeRow, compareVersions, normalizeMessage } from "./slack.ts";
+import { asMessage, type BronzeRow, compareVersions, messageTs, normalizeMessage } from "./slack.ts";
 
 /** One quarantined file or record. */
 export interface QuarantineRecord {
@@ -130,6 +130,19 @@ export interface IngestOptions {
    * @default {undefined}
    */
   signal?: AbortSignal;
+  /**
+   * Bytes of parsed raw files kept between the scan and the rewrite, so that
+   * most files are parsed once.
+   * @default {33554432} 32 MiB
+   */
+  cacheBytes?: number;
+  /**
+   * Ingest several courses at once, each in a Web Worker that reopens the lake
+   * from its URL: courses are independent (their own manifest and partitions),
+   * so this uses every core. Only for lakes that can be reopened (local, S3).
+   * @default {undefined} one course after another, in this thread
+   */
+  parallel?: { lakeUrl: string; s3?: S3LakeOptions; workers: number };
   /**
    * Partitions written between two saves of the manifest.
    * @default {20}
@@ -283,42 +296,96 @@ function inWindow(key: string, options: IngestOptions): boolean {
   return (!options.since || day >= options.since) && (!options.until || day <= options.until);
 }
 
-async function readItems(lake: Lake, entry: { key: string; size: number }, large: number): Promise<RawItem[]> {
-  if (entry.size >= large) {
-    const items: RawItem[] = [];
-    for await (const item of streamRawDay(await lake.readStream(entry.key))) items.push(item);
-    return items;
+/** Parsed raw files kept between the scan and the rewrite, up to a byte budget, so most are parsed once. */
+class ItemsCache {
+  #budget: number;
+  #bytes = 0;
+  #map = new Map<string, { items: RawItem[]; size: number }>();
+  constructor(budget: number) {
+    this.#budget = budget;
   }
-  return parseRawDay(await lake.read(entry.key));
+  get(key: string): RawItem[] | undefined {
+    return this.#map.get(key)?.items;
+  }
+  set(key: string, items: RawItem[], size: number): void {
+    if (size > this.#budget) return;
+    this.#map.set(key, { items, size });
+    this.#bytes += size;
+    for (const [k, v] of this.#map) {
+      if (this.#bytes <= this.#budget) break;
+      this.#map.delete(k);
+      this.#bytes -= v.size;
+    }
+  }
 }
 
+/** Where parseFile gets its entries, and what it keeps. */
+interface ParseContext {
+  items: ItemsCache;
+  large: number;
+}
+
+function readItems(
+  lake: Lake,
+  entry: { key: string; size: number },
+  ctx: ParseContext,
+): Promise<RawItem[] | AsyncIterable<RawItem>> | RawItem[] {
+  const cached = ctx.items.get(entry.key);
+  if (cached) return cached;
+  if (entry.size >= ctx.large) {
+    // Large files are streamed entry by entry and never held whole.
+    return lake.readStream(entry.key).then((stream) => streamRawDay(stream));
+  }
+  return lake.read(entry.key).then((bytes) => {
+    const items = parseRawDay(bytes);
+    ctx.items.set(entry.key, items, entry.size);
+    return items;
+  });
+}
+
+/**
+ * Reads one raw file. `scanOnly` learns the days and the problems without
+ * building rows: the first pass over changed files needs no more. `onlyDay`
+ * keeps the rows of one day, for large files that are streamed per partition.
+ */
 async function parseFile(
   src: Source,
   entry: { key: string; size: number; modified: number },
   course: Course,
   ingestionTime: bigint,
-  options: IngestOptions,
+  ctx: ParseContext,
+  mode: { scanOnly?: boolean; onlyDay?: Day } = {},
 ): Promise<ParsedFile> {
   const file = src.pathOf(entry.key);
   const problems: QuarantineRecord[] = [];
   const byDay = new Map<Day, Candidate[]>();
-  let items: RawItem[];
+  let items: RawItem[] | AsyncIterable<RawItem>;
   try {
-    items = await readItems(src.lake, entry, options.largeFileBytes ?? 64 * 1024 * 1024);
+    items = await readItems(src.lake, entry, ctx);
   } catch (e) {
     const reason = `File could not be read: ${e instanceof Error ? e.message : String(e)}`;
     return { byDay, messages: 0, problems: [{ course_id: course.id, file, entry: null, reason }], failed: true };
   }
   let messages = 0;
   let fileProblem = false;
-  for (const item of items) {
+  for await (const item of items) {
     if (item.problem) {
       fileProblem ||= item.index === null;
       problems.push({ course_id: course.id, file, ...item.problem });
       continue;
     }
     try {
-      const row = normalizeMessage(item.value, {
+      const msg = asMessage(item.value);
+      const micros = messageTs(msg).micros;
+      messages++;
+      if (mode.scanOnly || (mode.onlyDay !== undefined && dayOfMicros(micros) !== mode.onlyDay)) {
+        if (mode.scanOnly) {
+          const day = dayOfMicros(micros);
+          if (!byDay.has(day)) byDay.set(day, []);
+        }
+        continue;
+      }
+      const row = normalizeMessage(msg, {
         courseId: course.id,
         channel: course.channel,
         channelId: course.channelId,
@@ -331,7 +398,6 @@ async function parseFile(
       let list = byDay.get(day);
       if (!list) byDay.set(day, list = []);
       list.push({ row, modified: entry.modified, index: item.index });
-      messages++;
     } catch (e) {
       const excerpt = JSON.stringify(item.value)?.slice(0, 300);
       problems.push({
@@ -415,8 +481,17 @@ export async function ingest(lake: Lake, options: IngestOptions): Promise<Ingest
     quarantineKey: null,
   };
   try {
-    for (const course of options.courses) {
-      summary.courses.push(await ingestCourse(lake, course, ingestionTime, runId, options, summary.quarantine));
+    const workers = Math.min(options.parallel?.workers ?? 1, options.courses.length);
+    if (options.parallel && workers > 1) {
+      const results = await ingestInWorkers(options.parallel, workers, ingestionTime, runId, options);
+      for (const r of results) {
+        summary.courses.push(r.summary);
+        summary.quarantine.push(...r.quarantine);
+      }
+    } else {
+      for (const course of options.courses) {
+        summary.courses.push(await ingestCourse(lake, course, ingestionTime, runId, options, summary.quarantine));
+      }
     }
   } finally {
     if (summary.quarantine.length > 0) {
@@ -433,7 +508,111 @@ export async function ingest(lake: Lake, options: IngestOptions): Promise<Ingest
   return summary;
 }
 
-async function ingestCourse(
+/** What a worker is told to do: one course of a run. */
+export interface WorkerTask {
+  /** The lake to reopen in the worker. */
+  lakeUrl: string;
+  /** Its S3 settings. */
+  s3?: S3LakeOptions;
+  /** The course. */
+  course: Course;
+  /** The run's `ingestion_time`, as a decimal string (bigints do not cross as-is). */
+  ingestionTime: string;
+  /** The run's id. */
+  runId: string;
+  /** The options that travel: the window and the sizes. */
+  options: Pick<IngestOptions, "since" | "until" | "largeFileBytes" | "cacheBytes" | "checkpointEvery">;
+}
+
+/** What a worker answers. */
+export type WorkerMessage =
+  | { type: "progress"; progress: IngestProgress }
+  | { type: "done"; summary: CourseSummary; quarantine: QuarantineRecord[] }
+  | { type: "error"; name: string; message: string };
+
+/** Runs the courses on a pool of Web Workers, one course at a time each; results in course order. */
+function ingestInWorkers(
+  parallel: NonNullable<IngestOptions["parallel"]>,
+  workers: number,
+  ingestionTime: bigint,
+  runId: string,
+  options: IngestOptions,
+): Promise<{ summary: CourseSummary; quarantine: QuarantineRecord[] }[]> {
+  const results: { summary: CourseSummary; quarantine: QuarantineRecord[] }[] = [];
+  const pool: Worker[] = [];
+  let next = 0;
+  return new Promise((resolve, reject) => {
+    let running = 0;
+    let failed = false;
+    const stop = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      pool.forEach((w) => w.terminate());
+      reject(e);
+    };
+    options.signal?.addEventListener("abort", () => stop(options.signal!.reason), { once: true });
+    const start = (worker: Worker) => {
+      if (failed) return;
+      if (next >= options.courses.length) {
+        worker.terminate();
+        if (--running === 0) resolve(results);
+        return;
+      }
+      const index = next++;
+      const task: WorkerTask = {
+        lakeUrl: parallel.lakeUrl,
+        ...(parallel.s3 ? { s3: parallel.s3 } : {}),
+        course: options.courses[index]!,
+        ingestionTime: String(ingestionTime),
+        runId,
+        options: {
+          since: options.since,
+          until: options.until,
+          largeFileBytes: options.largeFileBytes,
+          cacheBytes: options.cacheBytes,
+          checkpointEvery: options.checkpointEvery,
+        },
+      };
+      worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
+        const m = e.data;
+        if (m.type === "progress") options.onProgress?.(m.progress);
+        else if (m.type === "done") {
+          results[index] = { summary: m.summary, quarantine: m.quarantine };
+          start(worker);
+        } else {
+          const err = new Error(m.message);
+          err.name = m.name;
+          stop(err);
+        }
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        stop(new Error(`Ingest worker failed: ${e.message}`));
+      };
+      worker.postMessage(task);
+    };
+    for (let i = 0; i < workers; i++) {
+      const worker = new Worker(new URL("./ingest_worker.ts", import.meta.url), { type: "module" });
+      pool.push(worker);
+      running++;
+      start(worker);
+    }
+  });
+}
+
+/**
+ * Ingests one course; `ingest()` calls it for each course, in this process or
+ * in a worker.
+ *
+ * @param lake The lake.
+ * @param course The course.
+ * @param ingestionTime The run's `ingestion_time`.
+ * @param runId The run's id.
+ * @param options The run's options.
+ * @param quarantine Where quarantined items are added.
+ * @returns What was done.
+ */
+export async function ingestCourse(
   lake: Lake,
   course: Course,
   ingestionTime: bigint,
@@ -456,9 +635,11 @@ async function ingestCourse(
   const manifest = await loadManifest(lake, course.id);
 
   const changed: (LakeEntry & { modified: number })[] = [];
+  const listed = new Map<string, LakeEntry>();
   for (const prefix of src.prefixes) {
     for await (const e of src.lake.list(prefix)) {
       if (!e.key.endsWith(".json") || !inWindow(e.key, options)) continue;
+      listed.set(e.key, e);
       s.filesListed++;
       if (manifest.files[src.pathOf(e.key)]?.fp !== e.fingerprint) {
         changed.push({ ...e, modified: e.lastModified.getTime() });
@@ -469,13 +650,17 @@ async function ingestCourse(
 
   // Phase 1: learn what each changed file holds now.
   const cache = new FileCache(8);
+  const parseCtx: ParseContext = {
+    items: new ItemsCache(options.cacheBytes ?? 32 * 1024 * 1024),
+    large: options.largeFileBytes ?? 64 * 1024 * 1024,
+  };
   const pending = new Map<string, { entry: ManifestFile; remaining: Set<Day> }>();
   const affected = new Set<Day>();
   let scanned = 0;
   for (const e of changed) {
     options.signal?.throwIfAborted();
     const path = src.pathOf(e.key);
-    const parsed = await parseFile(src, e, course, ingestionTime, options);
+    const parsed = await parseFile(src, e, course, ingestionTime, parseCtx, { scanOnly: true });
     s.filesChanged++;
     for (const p of parsed.problems) quarantine.push(p);
     s.quarantined += parsed.problems.length;
@@ -486,7 +671,6 @@ async function ingestCourse(
       continue;
     }
     s.messages += parsed.messages;
-    cache.set(path, parsed);
     const days = [...parsed.byDay.keys()].sort();
     const old = manifest.files[path]?.partitions ?? [];
     const touched = new Set([...old, ...days]);
@@ -527,15 +711,19 @@ async function ingestCourse(
       let parsed = cache.get(path);
       if (!parsed) {
         const key = src.keyOf(path);
-        const stat = key === undefined ? undefined : await src.lake.stat(key);
-        parsed = key === undefined || !stat ? undefined : await parseFile(
-          src,
-          { key, size: stat.size, modified: manifest.files[path]?.modified ?? stat.lastModified.getTime() },
-          course,
-          ingestionTime,
-          options,
-        );
-        if (parsed) cache.set(path, parsed);
+        // The listing already gave size and date; only files outside the window need a stat.
+        const stat = key === undefined ? undefined : listed.get(key) ?? await src.lake.stat(key);
+        if (key !== undefined && stat) {
+          const entry = {
+            key,
+            size: stat.size,
+            modified: manifest.files[path]?.modified ?? stat.lastModified.getTime(),
+          };
+          const large = stat.size >= parseCtx.large;
+          parsed = await parseFile(src, entry, course, ingestionTime, parseCtx, large ? { onlyDay: day } : {});
+          // A large file's rows of one day are not worth keeping; the rest are visited again for the next day.
+          if (!large) cache.set(path, parsed);
+        }
       }
       if (!parsed || parsed.failed) carryOver.push(path);
       else candidates.push(...(parsed.byDay.get(day) ?? []));

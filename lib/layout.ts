@@ -79,7 +79,28 @@ export function parseDay(text: string): Day {
 export function dayOfMicros(micros: bigint): Day {
   let days = micros / MICROS_PER_DAY;
   if (micros < 0n && days * MICROS_PER_DAY !== micros) days -= 1n;
-  return new Date(Number(days) * 86_400_000).toISOString().slice(0, 10);
+  const { year, month, day } = civilFromDays(Number(days));
+  return `${String(year).padStart(4, "0")}-${month < 10 ? "0" : ""}${month}-${day < 10 ? "0" : ""}${day}`;
+}
+
+/**
+ * Year, month and day of a count of days since 1970-01-01 (proleptic
+ * Gregorian), by integer arithmetic: no Date, no string parsing.
+ *
+ * @param z Days since the epoch.
+ * @returns The civil date.
+ */
+export function civilFromDays(z: number): { year: number; month: number; day: number } {
+  // Howard Hinnant's days_from_civil, inverted.
+  const zz = z + 719468;
+  const era = Math.floor(zz / 146097);
+  const doe = zz - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
 }
 
 /**

@@ -163,6 +163,7 @@ function normals(seed: number): () => number {
 }
 
 const FLOAT = 1;
+const INT8 = 3;
 const INT64 = 7;
 
 /**
@@ -172,11 +173,17 @@ const INT64 = 7;
  * `[batch, sequence]`); the output is `last_hidden_state`
  * (`[batch, sequence, hidden]`), as in a Hugging Face export.
  *
+ * With `quantize`, every linear layer is dynamically quantized as
+ * onnxruntime's `quantize_dynamic` does for Xenova's q8 models: int8 weights
+ * with a per-tensor scale, `DynamicQuantizeLinear` on the activations and
+ * `MatMulInteger`. The same seed gives the same float weights either way.
+ *
  * @param preset The shape.
  * @param seed The weights' seed.
+ * @param options Whether to quantize the linear layers.
  * @returns The serialized `ModelProto`.
  */
-export function buildEncoderOnnx(preset: SynthPreset, seed: number): Uint8Array {
+export function buildEncoderOnnx(preset: SynthPreset, seed: number, options: { quantize?: boolean } = {}): Uint8Array {
   if (preset.hidden % preset.heads !== 0) {
     throw new RangeError(`hidden ${preset.hidden} is not divisible by heads ${preset.heads}`);
   }
@@ -220,8 +227,34 @@ export function buildEncoderOnnx(preset: SynthPreset, seed: number): Uint8Array 
       attrInt("axis", -1),
       attrFloat("epsilon", 1e-12),
     ]);
-  const linear = (x: string, prefix: string, inDim: number, outDim: number) =>
-    op("Add", [op("MatMul", [x, weight(`${prefix}.weight`, [inDim, outDim])]), constF(`${prefix}.bias`, [outDim], 0)]);
+  const int8Tensor = (name: string, dims: number[], values: Int8Array) => {
+    inits.push(onnx.TensorProto.create({ name, dims, dataType: INT8, rawData: new Uint8Array(values.buffer) }));
+    return name;
+  };
+  const linear = (x: string, prefix: string, inDim: number, outDim: number) => {
+    if (!options.quantize) {
+      return op("Add", [
+        op("MatMul", [x, weight(`${prefix}.weight`, [inDim, outDim])]),
+        constF(`${prefix}.bias`, [outDim], 0),
+      ]);
+    }
+    const bias = constF(`${prefix}.bias`, [outDim], 0);
+    const w = new Float32Array(inDim * outDim);
+    let max = 0;
+    for (let i = 0; i < w.length; i++) {
+      w[i] = rand() * 0.05;
+      max = Math.max(max, Math.abs(w[i]!));
+    }
+    const wScale = max / 127 || 1;
+    const q = Int8Array.from(w, (v) => Math.max(-127, Math.min(127, Math.round(v / wScale))));
+    const [xq, xScale, xZero] = [tmp("xq"), tmp("xscale"), tmp("xzero")];
+    nodes.push(
+      onnx.NodeProto.create({ opType: "DynamicQuantizeLinear", input: [x], output: [xq, xScale, xZero], name: xq }),
+    );
+    const product = op("MatMulInteger", [xq, int8Tensor(`${prefix}.weight_quantized`, [inDim, outDim], q), xZero]);
+    const scale = op("Mul", [xScale, constF(`${prefix}.weight_scale`, [], wScale)]);
+    return op("Add", [op("Mul", [op("Cast", [product], [attrInt("to", FLOAT)]), scale]), bias]);
+  };
 
   // Embeddings: words + positions + token types, then LayerNorm.
   const words = op("Gather", [weight("embeddings.word_embeddings.weight", [V, H], 1), "input_ids"]);
@@ -297,6 +330,11 @@ export interface SynthOptions {
    */
   seed?: number;
   /**
+   * Also write `onnx/model_quantized.onnx`, dynamically quantized (int8 MatMuls), as Xenova's q8 models.
+   * @default {false}
+   */
+  quantized?: boolean;
+  /**
    * The model id written into `config.json`.
    * @default {"synthetic/{preset name}"}
    */
@@ -309,7 +347,8 @@ export interface SynthOptions {
  * @param presetName `tiny` or `minilm-l6`.
  * @param words English words by descending frequency, for the vocabulary.
  * @param options The seed and model id.
- * @returns The files by relative path: `onnx/model.onnx`, `config.json`,
+ * @returns The files by relative path: `onnx/model.onnx` (and
+ *   `onnx/model_quantized.onnx` with `quantized`), `config.json`,
  *   `tokenizer.json`, `tokenizer_config.json`.
  * @throws {RangeError} When the preset is unknown.
  */
@@ -402,6 +441,9 @@ export function synthModel(presetName: string, words: readonly string[], options
   const json = (v: unknown) => enc.encode(JSON.stringify(v, null, 1) + "\n");
   return new Map([
     ["onnx/model.onnx", buildEncoderOnnx(preset, options.seed ?? 42)],
+    ...(options.quantized
+      ? [["onnx/model_quantized.onnx", buildEncoderOnnx(preset, options.seed ?? 42, { quantize: true })] as const]
+      : []),
     ["config.json", json(config)],
     ["tokenizer.json", json(tokenizer)],
     ["tokenizer_config.json", json(tokenizerConfig)],

@@ -112,40 +112,116 @@ export function arrowSchema(columns: readonly ColumnSpec[]): arrow.Schema {
   return new arrow.Schema(columns.map((c) => new arrow.Field(c.name, arrowType(c.kind), c.nullable)));
 }
 
-function timestampVector(values: (bigint | null)[]): arrow.Vector {
+/** A validity bitmap for `values`, or `null` when nothing is null, and the null count. */
+function validity(values: readonly unknown[]): { bitmap: Uint8Array | null; nulls: number } {
+  const n = values.length;
+  let nulls = 0;
+  for (let i = 0; i < n; i++) if (values[i] === null || values[i] === undefined) nulls++;
+  if (nulls === 0) return { bitmap: null, nulls };
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) {
+    if (values[i] !== null && values[i] !== undefined) bitmap[i >> 3]! |= 1 << (i & 7);
+  }
+  return { bitmap, nulls };
+}
+
+function timestampVector(values: readonly unknown[]): arrow.Vector {
   const n = values.length;
   const data = new BigInt64Array(n);
-  const bitmap = new Uint8Array((n + 7) >> 3);
-  let nulls = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (v === null || v === undefined) nulls++;
-    else {
-      data[i] = v;
-      bitmap[i >> 3]! |= 1 << (i & 7);
-    }
+    if (typeof v === "bigint") data[i] = v;
   }
+  const { bitmap, nulls } = validity(values);
   return arrow.makeVector(arrow.makeData({
     type: new arrow.TimestampMicrosecond("UTC"),
     length: n,
     nullCount: nulls,
-    nullBitmap: nulls ? bitmap : null,
+    nullBitmap: bitmap,
     data,
   }));
 }
 
+const utf8 = new TextEncoder();
+
+// Encoding strings straight into one buffer is ~10x faster than Arrow's generic builder.
+function utf8Vector(values: readonly unknown[]): arrow.Vector {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  let chars = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v === "string") chars += v.length;
+  }
+  let buf = new Uint8Array(Math.max(64, Math.ceil(chars * 1.2)));
+  let pos = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v === "string" && v.length > 0) {
+      if (buf.length - pos < v.length * 3) {
+        const bigger = new Uint8Array(Math.max(buf.length * 2, pos + v.length * 3));
+        bigger.set(buf.subarray(0, pos));
+        buf = bigger;
+      }
+      pos += utf8.encodeInto(v, buf.subarray(pos)).written;
+    }
+    offsets[i + 1] = pos;
+  }
+  const { bitmap, nulls } = validity(values);
+  return arrow.makeVector(arrow.makeData({
+    type: new arrow.Utf8(),
+    length: n,
+    nullCount: nulls,
+    nullBitmap: bitmap,
+    valueOffsets: offsets,
+    data: buf.subarray(0, pos),
+  }));
+}
+
+function boolVector(values: readonly unknown[]): arrow.Vector {
+  const n = values.length;
+  const data = new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) if (values[i] === true) data[i >> 3]! |= 1 << (i & 7);
+  const { bitmap, nulls } = validity(values);
+  return arrow.makeVector(
+    arrow.makeData({ type: new arrow.Bool(), length: n, nullCount: nulls, nullBitmap: bitmap, data }),
+  );
+}
+
+function numberVector(values: readonly unknown[], kind: "int32" | "float64"): arrow.Vector {
+  const n = values.length;
+  const data = kind === "int32" ? new Int32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v === "number") data[i] = v;
+  }
+  const { bitmap, nulls } = validity(values);
+  const type = kind === "int32" ? new arrow.Int32() : new arrow.Float64();
+  return arrow.makeVector(arrow.makeData({ type, length: n, nullCount: nulls, nullBitmap: bitmap, data } as never));
+}
+
 function columnVector(spec: ColumnSpec, values: unknown[]): arrow.Vector {
-  if (spec.kind === "timestamp") return timestampVector(values as (bigint | null)[]);
-  if (spec.kind === "int64") {
-    return arrow.vectorFromArray(values.map((v) => (v === null ? null : BigInt(v as number))), new arrow.Int64());
+  switch (spec.kind) {
+    case "timestamp":
+      return timestampVector(values);
+    case "string":
+      return utf8Vector(values);
+    case "bool":
+      return boolVector(values);
+    case "int32":
+    case "float64":
+      return numberVector(values, spec.kind);
+    case "int64":
+      return arrow.vectorFromArray(values.map((v) => (v === null ? null : BigInt(v as number))), new arrow.Int64());
+    case "files": {
+      const lists = (values as { size: number | null }[][]).map((files) =>
+        files.map((f) => ({ ...f, size: f.size === null ? null : BigInt(f.size) }))
+      );
+      return arrow.vectorFromArray(lists, arrowType("files"));
+    }
+    case "reactions":
+      return arrow.vectorFromArray(values, arrowType("reactions"));
   }
-  if (spec.kind === "files") {
-    const lists = (values as { size: number | null }[][]).map((files) =>
-      files.map((f) => ({ ...f, size: f.size === null ? null : BigInt(f.size) }))
-    );
-    return arrow.vectorFromArray(lists, arrowType("files"));
-  }
-  return arrow.vectorFromArray(values, arrowType(spec.kind));
 }
 
 /**
@@ -157,12 +233,37 @@ function columnVector(spec: ColumnSpec, values: unknown[]): arrow.Vector {
  */
 export function rowsToTable<R extends object>(columns: readonly ColumnSpec[], rows: readonly R[]): arrow.Table {
   const vectors: Record<string, arrow.Vector> = {};
-  for (const spec of columns) {
-    const values = rows.map((r) => (r as Record<string, unknown>)[spec.name] ?? null);
-    vectors[spec.name] = columnVector(spec, values);
+  const pluck = pluckers(columns);
+  for (let c = 0; c < columns.length; c++) {
+    vectors[columns[c]!.name] = columnVector(columns[c]!, pluck[c]!(rows));
   }
   return new arrow.Table(vectors);
 }
+
+type Plucker = (rows: readonly object[]) => unknown[];
+const PLUCKERS = new WeakMap<readonly ColumnSpec[], Plucker[]>();
+
+/**
+ * One compiled column reader per column: `rows[i].name` with a fixed name is a
+ * monomorphic property load, where a shared `r[name]` is megamorphic and
+ * several times slower over hundreds of thousands of rows.
+ */
+function pluckers(columns: readonly ColumnSpec[]): Plucker[] {
+  let out = PLUCKERS.get(columns);
+  if (!out) {
+    out = columns.map((c) => {
+      if (!/^[a-z_][a-z0-9_]*$/.test(c.name)) throw new TypeError(`Column name "${c.name}" is not a plain identifier`);
+      return new Function(
+        "rows",
+        `const n = rows.length, out = new Array(n); for (let i = 0; i < n; i++) { const v = rows[i].${c.name}; out[i] = v === undefined ? null : v; } return out;`,
+      ) as Plucker;
+    });
+    PLUCKERS.set(columns, out);
+  }
+  return out;
+}
+
+const DICTIONARY_COLUMNS = ["course_id", "channel", "channel_id", "subtype", "source_file_path", "decision_source"];
 
 /**
  * Writes rows as one zstd-compressed Parquet file.
@@ -179,10 +280,16 @@ export function rowsToTable<R extends object>(columns: readonly ColumnSpec[], ro
 export function writeParquet<R extends object>(columns: readonly ColumnSpec[], rows: readonly R[]): Uint8Array {
   const table = rowsToTable(columns, rows);
   const wasmTable = pq.Table.fromIPCStream(arrow.tableToIPC(table, "stream"));
-  const props = new pq.WriterPropertiesBuilder()
+  // Dictionary pages cost three times the write time of zstd alone and gave bigger files on
+  // Slack data; keep them only for the columns with few distinct values.
+  let builder = new pq.WriterPropertiesBuilder()
     .setCompression(pq.Compression.ZSTD)
-    .setCreatedBy("slack-faq-lake")
-    .build();
+    .setDictionaryEnabled(false)
+    .setCreatedBy("slack-faq-lake");
+  for (const c of DICTIONARY_COLUMNS) {
+    if (columns.some((spec) => spec.name === c)) builder = builder.setColumnDictionaryEnabled(c, true);
+  }
+  const props = builder.build();
   return pq.writeParquet(wasmTable, props);
 }
 

@@ -325,3 +325,26 @@ Deno.test("ingest() refuses a corrupt manifest with what to do", async () => {
     "Ingest manifest _state/ingest/ml-zoomcamp/manifest.json is not valid JSON",
   );
 });
+
+Deno.test("ingest() with parallel workers writes the same bronze as one thread", async () => {
+  const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+  try {
+    const { LocalLake } = await import("../lib/lake.ts");
+    const [one, two] = dirs.map((d) => new LocalLake(d));
+    await seedRaw(one!);
+    await seedRaw(two!);
+    await ingest(one!, { courses: COURSES });
+    const s = await ingest(two!, { courses: COURSES, parallel: { lakeUrl: dirs[1]!, workers: 2 } });
+    assertEquals(s.courses.map((c) => [c.courseId, c.rowsWritten]), [["ml-zoomcamp", 16], ["de-zoomcamp", 2]]);
+    for (const c of ["ml-zoomcamp", "de-zoomcamp"]) {
+      assertEquals(stable(await readBronze(two!, c)), stable(await readBronze(one!, c)));
+    }
+    // The bad-input report comes back from the workers too.
+    await copyFixtures(two!, "bad", "raw/slack/de-zoomcamp/year=2024/month=02/day=01");
+    const bad = await ingest(two!, { courses: COURSES, parallel: { lakeUrl: dirs[1]!, workers: 2 } });
+    assertEquals(bad.quarantine.length, 11);
+    ok(bad.quarantineKey);
+  } finally {
+    for (const d of dirs) await Deno.remove(d, { recursive: true });
+  }
+});
