@@ -114,7 +114,7 @@ export async function main(args: string[]): Promise<number> {
     console.error(`import:export: ${message}`);
     if (e instanceof Error && e.name === "NotCapable" && /write access/.test(e.message)) {
       console.error(
-        "The deno task may write only to ./lake. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/import_export.ts … --lake DIR",
+        "The deno task may write only to ./lake and /tmp. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/import_export.ts … --lake DIR",
       );
     }
     return e instanceof RangeError ? EXIT.usage : EXIT.failure;

@@ -28,7 +28,7 @@ Options:
 Exit codes: 0 done, 1 something was quarantined, 2 wrong usage or configuration, 3 the run failed.`;
 
 const PERMISSION_HINT =
-  "The deno task may write only to ./lake. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/ingest.ts --lake DIR";
+  "The deno task may write only to ./lake and /tmp. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/ingest.ts --lake DIR";
 
 /**
  * Runs the ingest command.

@@ -25,99 +25,105 @@ function data(n: number): { xs: number[][]; ys: number[] } {
   return { xs, ys };
 }
 
-Deno.test("trainLogistic() learns a separable problem, with L2 and class weights", async (t) => {
-  const { xs, ys } = data(90);
-  const { coef, intercept } = trainLogistic(xs, ys);
-  const head = { coef, intercept } as Parameters<typeof score>[0];
-  await t.step("the signal axis gets the weight", () => {
-    ok(coef[0]! > 1);
-    ok(Math.abs(coef[1]!) < coef[0]! / 3 && Math.abs(coef[2]!) < coef[0]! / 3);
-  });
-  await t.step("the gradient of the regularized, weighted loss is zero at the optimum", () => {
-    const n = ys.length, pos = ys.filter((y) => y).length;
-    const g = [0, 0, 0, 0];
-    xs.forEach((x, i) => {
-      const w = ys[i] ? n / (2 * pos) : n / (2 * (n - pos));
-      const e = w * (score(head, x) - ys[i]!);
-      x.forEach((v, j) => (g[j]! += e * v));
-      g[3]! += e;
+Deno.test(
+  { name: "trainLogistic() learns a separable problem, with L2 and class weights", permissions: "none" },
+  async (t) => {
+    const { xs, ys } = data(90);
+    const { coef, intercept } = trainLogistic(xs, ys);
+    const head = { coef, intercept } as Parameters<typeof score>[0];
+    await t.step("the signal axis gets the weight", () => {
+      ok(coef[0]! > 1);
+      ok(Math.abs(coef[1]!) < coef[0]! / 3 && Math.abs(coef[2]!) < coef[0]! / 3);
     });
-    coef.forEach((c, j) => (g[j]! += c));
-    for (const v of g) ok(Math.abs(v) < 1e-6, String(g));
-  });
-  await t.step("stronger regularization shrinks the weights", () => {
-    ok(trainLogistic(xs, ys, { c: 0.01 }).coef[0]! < coef[0]!);
-  });
-  await t.step("cross-validation reports honest metrics", () => {
-    const cv = crossValidate(xs, ys, 5);
-    assertEquals(cv.folds, 5);
-    ok(cv.f1 > 0.95 && cv.accuracy > 0.95);
-    assertEquals(cv.tp + cv.fp + cv.tn + cv.fn, 90);
-  });
-  await t.step("one class only is refused", () => {
-    assertThrows(() => trainLogistic(xs, ys.map(() => 1)), RangeError, "needs examples of both classes");
-    assertThrows(() => trainLogistic([], []), RangeError, "There are no training examples");
-  });
-});
+    await t.step("the gradient of the regularized, weighted loss is zero at the optimum", () => {
+      const n = ys.length, pos = ys.filter((y) => y).length;
+      const g = [0, 0, 0, 0];
+      xs.forEach((x, i) => {
+        const w = ys[i] ? n / (2 * pos) : n / (2 * (n - pos));
+        const e = w * (score(head, x) - ys[i]!);
+        x.forEach((v, j) => (g[j]! += e * v));
+        g[3]! += e;
+      });
+      coef.forEach((c, j) => (g[j]! += c));
+      for (const v of g) ok(Math.abs(v) < 1e-6, String(g));
+    });
+    await t.step("stronger regularization shrinks the weights", () => {
+      ok(trainLogistic(xs, ys, { c: 0.01 }).coef[0]! < coef[0]!);
+    });
+    await t.step("cross-validation reports honest metrics", () => {
+      const cv = crossValidate(xs, ys, 5);
+      assertEquals(cv.folds, 5);
+      ok(cv.f1 > 0.95 && cv.accuracy > 0.95);
+      assertEquals(cv.tp + cv.fp + cv.tn + cv.fn, 90);
+    });
+    await t.step("one class only is refused", () => {
+      assertThrows(() => trainLogistic(xs, ys.map(() => 1)), RangeError, "needs examples of both classes");
+      assertThrows(() => trainLogistic([], []), RangeError, "There are no training examples");
+    });
+  },
+);
 
-Deno.test("metrics() counts the confusion matrix", () => {
+Deno.test({ name: "metrics() counts the confusion matrix", permissions: "none" }, () => {
   const m = metrics([true, true, false, false, true], [true, false, true, false, true]);
   assertEquals([m.tp, m.fp, m.tn, m.fn], [2, 1, 1, 1]);
   assertEquals([m.precision, m.recall, m.accuracy], [2 / 3, 2 / 3, 3 / 5]);
 });
 
-Deno.test("parseHead() reads our heads and Python SetFit exports, and refuses bad ones", async (t) => {
-  await t.step("a SetFit export with coef_ and intercept_", () => {
-    const h = parseHead(JSON.stringify({ coef_: [[0.5, -1]], intercept_: [0.25], embedding_model: "m" }), "h.json");
-    assertEquals([h.coef, h.intercept, h.embedding_dims, h.classifier_name], [[0.5, -1], 0.25, 2, "setfit-logreg"]);
-    assertEquals(h.thresholds, { decision: 0.5, low: 0.45, high: 0.65 });
-    assertEquals(h.version.length, 12);
-  });
-  const cases: [string, string, ErrorConstructor, string][] = [
-    ["not JSON", "{", SyntaxError, "Head file h.json is not JSON"],
-    [
-      "no weights",
-      JSON.stringify({ intercept: 0, embedding_model: "m" }),
-      TypeError,
-      '"coef" (or "coef_") must be a non-empty array',
-    ],
-    [
-      "no bias",
-      JSON.stringify({ coef: [1], embedding_model: "m" }),
-      TypeError,
-      '"intercept" (or "intercept_") must be a number',
-    ],
-    ["no model", JSON.stringify({ coef: [1], intercept: 0 }), TypeError, '"embedding_model" must name'],
-    [
-      "wrong dims",
-      JSON.stringify({ coef: [1], intercept: 0, embedding_model: "m", embedding_dims: 3 }),
-      TypeError,
-      '"embedding_dims" is 3, but "coef" has 1',
-    ],
-    [
-      "a bad band",
-      JSON.stringify({ coef: [1], intercept: 0, embedding_model: "m", thresholds: { low: 0.8, high: 0.2 } }),
-      RangeError,
-      "the band [0.8, 0.2] must satisfy",
-    ],
-  ];
-  for (const [name, text, cls, message] of cases) {
-    await t.step(name, () => {
-      assertThrows(() => parseHead(text, "h.json"), cls, message);
+Deno.test(
+  { name: "parseHead() reads our heads and Python SetFit exports, and refuses bad ones", permissions: "none" },
+  async (t) => {
+    await t.step("a SetFit export with coef_ and intercept_", () => {
+      const h = parseHead(JSON.stringify({ coef_: [[0.5, -1]], intercept_: [0.25], embedding_model: "m" }), "h.json");
+      assertEquals([h.coef, h.intercept, h.embedding_dims, h.classifier_name], [[0.5, -1], 0.25, 2, "setfit-logreg"]);
+      assertEquals(h.thresholds, { decision: 0.5, low: 0.45, high: 0.65 });
+      assertEquals(h.version.length, 12);
     });
-  }
-  await t.step("a head for another embedding model is refused", () => {
-    const h = parseHead(JSON.stringify({ coef: [1, 2], intercept: 0, embedding_model: "a" }), "h.json");
-    assertThrows(
-      () => checkHeadMatches(h, "b", 2),
-      RangeError,
-      "The head was trained on a (2 dims), but the model in use is b (2 dims)",
-    );
-    checkHeadMatches(h, "a", 2);
-  });
-});
+    const cases: [string, string, ErrorConstructor, string][] = [
+      ["not JSON", "{", SyntaxError, "Head file h.json is not JSON"],
+      [
+        "no weights",
+        JSON.stringify({ intercept: 0, embedding_model: "m" }),
+        TypeError,
+        '"coef" (or "coef_") must be a non-empty array',
+      ],
+      [
+        "no bias",
+        JSON.stringify({ coef: [1], embedding_model: "m" }),
+        TypeError,
+        '"intercept" (or "intercept_") must be a number',
+      ],
+      ["no model", JSON.stringify({ coef: [1], intercept: 0 }), TypeError, '"embedding_model" must name'],
+      [
+        "wrong dims",
+        JSON.stringify({ coef: [1], intercept: 0, embedding_model: "m", embedding_dims: 3 }),
+        TypeError,
+        '"embedding_dims" is 3, but "coef" has 1',
+      ],
+      [
+        "a bad band",
+        JSON.stringify({ coef: [1], intercept: 0, embedding_model: "m", thresholds: { low: 0.8, high: 0.2 } }),
+        RangeError,
+        "the band [0.8, 0.2] must satisfy",
+      ],
+    ];
+    for (const [name, text, cls, message] of cases) {
+      await t.step(name, () => {
+        assertThrows(() => parseHead(text, "h.json"), cls, message);
+      });
+    }
+    await t.step("a head for another embedding model is refused", () => {
+      const h = parseHead(JSON.stringify({ coef: [1, 2], intercept: 0, embedding_model: "a" }), "h.json");
+      assertThrows(
+        () => checkHeadMatches(h, "b", 2),
+        RangeError,
+        "The head was trained on a (2 dims), but the model in use is b (2 dims)",
+      );
+      checkHeadMatches(h, "a", 2);
+    });
+  },
+);
 
-Deno.test("parseLabels() reads JSON lines and names the bad line", () => {
+Deno.test({ name: "parseLabels() reads JSON lines and names the bad line", permissions: "none" }, () => {
   assertEquals(parseLabels('{"text":"a","is_faq":true}\n\n{"text":"b","label":0}\n', "l.jsonl"), [
     { text: "a", is_faq: true },
     { text: "b", is_faq: false },
@@ -131,7 +137,7 @@ Deno.test("parseLabels() reads JSON lines and names the bad line", () => {
   assertThrows(() => parseLabels("\n", "l.jsonl"), TypeError, "l.jsonl has no labeled examples");
 });
 
-Deno.test("suggestBand() finds the narrowest band that reaches the precision", () => {
+Deno.test({ name: "suggestBand() finds the narrowest band that reaches the precision", permissions: "none" }, () => {
   const scores = [0.1, 0.2, 0.48, 0.52, 0.55, 0.6, 0.9, 0.95];
   const truth = [false, false, true, false, false, true, true, true];
   const b = suggestBand(scores, truth, { targetPrecision: 1 });

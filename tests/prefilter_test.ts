@@ -12,7 +12,10 @@ const human = (text: string, extra: Partial<PrefilterRow> = {}): PrefilterRow =>
   ...extra,
 });
 
-Deno.test("looksLikeQuestion() takes questions and help requests with or without a question mark", async (t) => {
+Deno.test({
+  name: "looksLikeQuestion() takes questions and help requests with or without a question mark",
+  permissions: "none",
+}, async (t) => {
   const yes = [
     "How do I install docker on windows",
     "Hi all, is the deadline extended",
@@ -39,7 +42,7 @@ Deno.test("looksLikeQuestion() takes questions and help requests with or without
   for (const text of no) await t.step(`no: ${text.slice(0, 40)}`, () => assertEquals(looksLikeQuestion(text), false));
 });
 
-Deno.test("makePrefilter() keeps top-level human messages only", async (t) => {
+Deno.test({ name: "makePrefilter() keeps top-level human messages only", permissions: "none" }, async (t) => {
   const pf = makePrefilter();
   const q = "How do I submit the homework?";
   await t.step("a plain question and a file share pass", () => {

@@ -6,7 +6,10 @@ const bad = (name: string) => Deno.readFileSync(fixture("bad", name));
 const values = (items: RawItem[]) => items.filter((i) => !i.problem).map((i) => i.value);
 const reasons = (items: RawItem[]) => items.filter((i) => i.problem).map((i) => i.problem!.reason);
 
-Deno.test("parseRawDay() keeps valid entries of a bad file and names what is wrong", async (t) => {
+Deno.test({
+  name: "parseRawDay() keeps valid entries of a bad file and names what is wrong",
+  permissions: { read: true },
+}, async (t) => {
   await t.step("malformed JSON in one entry", () => {
     const items = parseRawDay(bad("bad_json.json"));
     assertEquals(values(items).map((v) => (v as { text: string }).text), ["ok one", "ok two"]);
@@ -56,29 +59,32 @@ Deno.test("parseRawDay() keeps valid entries of a bad file and names what is wro
   });
 });
 
-Deno.test("JsonArraySplitter finds the same entries whatever the chunk size", async (t) => {
-  const doc = enc(
-    '[ {"a":"x,]}\\"y","b":[1,{"c":"]"}]}, "str\\\\", 12.5e3, null, {"emoji":"🎉 naïve"}, [1,[2]] ]',
-  );
-  const whole = JSON.parse(new TextDecoder().decode(doc));
-  for (const size of [1, 2, 3, 7, 64, doc.length]) {
-    await t.step(`chunks of ${size} bytes`, () => {
-      const s = new JsonArraySplitter();
+Deno.test(
+  { name: "JsonArraySplitter finds the same entries whatever the chunk size", permissions: { read: true } },
+  async (t) => {
+    const doc = enc(
+      '[ {"a":"x,]}\\"y","b":[1,{"c":"]"}]}, "str\\\\", 12.5e3, null, {"emoji":"🎉 naïve"}, [1,[2]] ]',
+    );
+    const whole = JSON.parse(new TextDecoder().decode(doc));
+    for (const size of [1, 2, 3, 7, 64, doc.length]) {
+      await t.step(`chunks of ${size} bytes`, () => {
+        const s = new JsonArraySplitter();
+        const items: RawItem[] = [];
+        for (let i = 0; i < doc.length; i += size) items.push(...s.push(doc.slice(i, i + size)));
+        items.push(...s.end());
+        assertEquals(values(items), whole);
+      });
+    }
+    await t.step("streamRawDay() reads a stream the same way", async () => {
+      const stream = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < doc.length; i += 5) c.enqueue(doc.slice(i, i + 5));
+          c.close();
+        },
+      });
       const items: RawItem[] = [];
-      for (let i = 0; i < doc.length; i += size) items.push(...s.push(doc.slice(i, i + size)));
-      items.push(...s.end());
+      for await (const item of streamRawDay(stream)) items.push(item);
       assertEquals(values(items), whole);
     });
-  }
-  await t.step("streamRawDay() reads a stream the same way", async () => {
-    const stream = new ReadableStream<Uint8Array>({
-      start(c) {
-        for (let i = 0; i < doc.length; i += 5) c.enqueue(doc.slice(i, i + 5));
-        c.close();
-      },
-    });
-    const items: RawItem[] = [];
-    for await (const item of streamRawDay(stream)) items.push(item);
-    assertEquals(values(items), whole);
-  });
-});
+  },
+);

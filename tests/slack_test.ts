@@ -20,7 +20,7 @@ const day16 = JSON.parse(
   await Deno.readTextFile(fixture("raw/ml-zoomcamp/year=2024/month=01/day=16/2024-01-16.json")),
 ) as Record<string, unknown>[];
 
-Deno.test("parseSlackTs() keeps ts exact to the microsecond", async (t) => {
+Deno.test({ name: "parseSlackTs() keeps ts exact to the microsecond", permissions: { read: true } }, async (t) => {
   await t.step("a six-digit fraction", () => {
     assertEquals(parseSlackTs("1723556195.123456"), { raw: "1723556195.123456", micros: 1723556195123456n });
   });
@@ -46,7 +46,7 @@ Deno.test("parseSlackTs() keeps ts exact to the microsecond", async (t) => {
   });
 });
 
-Deno.test("renderMrkdwn() renders every kind of Slack markup", async (t) => {
+Deno.test({ name: "renderMrkdwn() renders every kind of Slack markup", permissions: { read: true } }, async (t) => {
   await t.step("mentions, with and without names, in any case", () => {
     assertEquals(renderMrkdwn("hi <@U01BBBBBBB2> and <@u01bbbbbbb2|ben>"), "hi @U01BBBBBBB2 and @ben");
     assertEquals(
@@ -90,7 +90,7 @@ Deno.test("renderMrkdwn() renders every kind of Slack markup", async (t) => {
   });
 });
 
-Deno.test("redactTokens() and redactUrl() leave no Slack token", async (t) => {
+Deno.test({ name: "redactTokens() and redactUrl() leave no Slack token", permissions: { read: true } }, async (t) => {
   await t.step("tokens in text", () => {
     assertEquals(redactTokens("key xoxb-1111-2222-abc and xapp-1-A-2 ok"), "key [REDACTED] and [REDACTED] ok");
   });
@@ -101,7 +101,7 @@ Deno.test("redactTokens() and redactUrl() leave no Slack token", async (t) => {
   });
 });
 
-Deno.test("normalizeMessage() builds bronze rows by the rules", async (t) => {
+Deno.test({ name: "normalizeMessage() builds bronze rows by the rules", permissions: { read: true } }, async (t) => {
   const rows = [...day15, ...day16].map((m) => normalizeMessage(m, ctx));
   const byTs = new Map(rows.map((r) => [r.ts_raw, r]));
 
@@ -163,7 +163,10 @@ Deno.test("normalizeMessage() builds bronze rows by the rules", async (t) => {
   });
 });
 
-Deno.test("compareVersions() prefers deletions, then later edits, then later thread state", () => {
+Deno.test({
+  name: "compareVersions() prefers deletions, then later edits, then later thread state",
+  permissions: { read: true },
+}, () => {
   const base = versionOf({ ts: "1.000001" });
   const edited = versionOf({ ts: "1.000001", edited: { ts: "2.000000" } });
   const edited2 = versionOf({ ts: "1.000001", edited: { ts: "3.000000" } });
