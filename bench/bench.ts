@@ -81,7 +81,7 @@ const INGEST = [
   "--allow-net",
   "ingest/ingest.ts",
 ];
-const LABEL = [
+const CLASSIFY = [
   DENO,
   "run",
   "--allow-read",
@@ -90,19 +90,9 @@ const LABEL = [
   "--allow-sys",
   "--allow-net",
   "--allow-ffi",
-  "classify/label_batch.ts",
 ];
-const DAILY = [
-  DENO,
-  "run",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-net",
-  "--allow-ffi",
-  "classify/label_daily.ts",
-];
+const LABEL = [...CLASSIFY, "classify/label_batch.ts"];
+const DAILY = [...CLASSIFY, "classify/label_daily.ts"];
 
 async function resetBronze(lake: string) {
   for (const p of ["bronze", "_state", "gold"]) {

@@ -96,15 +96,3 @@ export function logFormatFlag(value: string | undefined): "text" | "json" {
   if (value === "json") return "json";
   throw new RangeError(`--log-format "${value}" is not known: use text or json`);
 }
-
-/**
- * Whether an error is the user's to fix (a wrong flag or configuration)
- * rather than a failure of the run.
- *
- * @param e The error.
- * @returns `true` for usage and configuration errors.
- */
-export function isUsageError(e: unknown): boolean {
-  return e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError ||
-    (e instanceof Error && e.name === "ConfigError");
-}
