@@ -291,6 +291,39 @@ export async function label(lake: Lake, options: LabelOptions): Promise<LabelSum
     }
     s.partitions = days.length;
     let done = 0;
+    // Partitions are read ahead and embedded together: a day has few candidates, and a forward
+    // pass over 200 texts costs far less than 200 passes over one.
+    let pending: Pending[] = [];
+    const flush = async () => {
+      if (pending.length === 0) return;
+      const vectors = await options.embedder.embed(pending.flatMap((p) => p.texts));
+      let at = 0;
+      for (const p of pending) {
+        const rows = await writeLabels(
+          lake,
+          course.id,
+          p,
+          vectors.slice(at, at + p.texts.length),
+          band,
+          options,
+          s,
+          summary,
+        );
+        at += p.texts.length;
+        state.partitions[p.day] = {
+          bronze: p.fingerprint,
+          classifier_version: options.head.version,
+          embedding_version: options.embedder.modelVersion,
+          band: [band.low, band.high],
+          rows,
+          labeled_at: (options.now?.() ?? new Date()).toISOString(),
+        };
+        s.labeled++;
+        options.onProgress?.({ courseId: course.id, done: ++done, total: days.length });
+      }
+      pending = [];
+      await saveState(lake, state);
+    };
     for (const day of days) {
       const fp = fingerprints.get(day);
       const prev = state.partitions[day];
@@ -300,22 +333,15 @@ export async function label(lake: Lake, options: LabelOptions): Promise<LabelSum
         prev.band[0] === band.low && prev.band[1] === band.high;
       if (upToDate && !options.force) {
         s.skipped++;
-      } else {
-        const rows = fp === undefined ? 0 : await labelPartition(lake, course.id, day, band, options, s, summary);
-        if (fp === undefined) await lake.delete(partitionKey("gold", course.id, day));
-        state.partitions[day] = {
-          bronze: fp ?? "",
-          classifier_version: options.head.version,
-          embedding_version: options.embedder.modelVersion,
-          band: [band.low, band.high],
-          rows,
-          labeled_at: (options.now?.() ?? new Date()).toISOString(),
-        };
-        s.labeled++;
-        await saveState(lake, state);
+        options.onProgress?.({ courseId: course.id, done: ++done, total: days.length });
+        continue;
       }
-      options.onProgress?.({ courseId: course.id, done: ++done, total: days.length });
+      pending.push(await readCandidates(lake, course.id, day, fp, options, s));
+      if (pending.reduce((n, p) => n + p.texts.length, 0) >= FLUSH_TEXTS || pending.length >= FLUSH_PARTITIONS) {
+        await flush();
+      }
     }
+    await flush();
     if (newCursor !== state.journal_cursor) {
       state.journal_cursor = newCursor;
       await saveState(lake, state);
@@ -329,25 +355,52 @@ export async function label(lake: Lake, options: LabelOptions): Promise<LabelSum
   return summary;
 }
 
-async function labelPartition(
+/** Candidates per forward pass, at the least, before a flush. */
+const FLUSH_TEXTS = 256;
+/** Partitions read ahead at most before a flush. */
+const FLUSH_PARTITIONS = 64;
+
+/** A partition read and filtered, waiting for its embeddings. */
+interface Pending {
+  day: Day;
+  /** The bronze file's fingerprint, or "" when the partition is gone. */
+  fingerprint: string;
+  candidates: BronzeRow[];
+  texts: string[];
+}
+
+async function readCandidates(
   lake: Lake,
   courseId: string,
   day: Day,
+  fingerprint: string | undefined,
+  options: LabelOptions,
+  s: LabelCourseSummary,
+): Promise<Pending> {
+  if (fingerprint === undefined) return { day, fingerprint: "", candidates: [], texts: [] };
+  const rows = readParquetRows<BronzeRow>(BRONZE_COLUMNS, await lake.read(partitionKey("bronze", courseId, day)));
+  s.messages += rows.length;
+  const candidates = rows.filter(options.prefilter);
+  return { day, fingerprint, candidates, texts: candidates.map((r) => r.text_plain ?? "") };
+}
+
+/** Scores a partition's candidates, asks the LLM inside the band, and replaces the gold partition. */
+async function writeLabels(
+  lake: Lake,
+  courseId: string,
+  p: Pending,
+  vectors: Float32Array[],
   band: { low: number; high: number },
   options: LabelOptions,
   s: LabelCourseSummary,
   summary: LabelSummary,
 ): Promise<number> {
-  const rows = readParquetRows<BronzeRow>(BRONZE_COLUMNS, await lake.read(partitionKey("bronze", courseId, day)));
-  s.messages += rows.length;
-  const candidates = rows.filter(options.prefilter);
+  const { candidates, texts, day } = p;
   const goldKey = partitionKey("gold", courseId, day);
   if (candidates.length === 0) {
     await lake.delete(goldKey);
     return 0;
   }
-  const texts = candidates.map((r) => r.text_plain ?? "");
-  const vectors = await options.embedder.embed(texts);
   const scores = vectors.map((v) => score(options.head, v));
   const bandIdx = scores.map((p, i) => (p >= band.low && p <= band.high ? i : -1)).filter((i) => i >= 0);
   s.inBand += bandIdx.length;
