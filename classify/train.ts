@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { EXIT } from "../lib/cli.ts";
 import { CLASSIFY_ENV, deviceAndDtype, modelDirOf } from "../lib/classify_cli.ts";
 import { loadEmbedder } from "../lib/embed.ts";
-import { crossValidate, DEFAULT_THRESHOLDS, type Head, headVersion, parseLabels, trainLogistic } from "../lib/head.ts";
+import { parseLabels, trainHead } from "../lib/head.ts";
 import { formatTable } from "../lib/report.ts";
 
 const USAGE = `Usage: deno task train --labels FILE.jsonl [--model DIR] [--out HEAD.json] [options]
@@ -77,47 +77,19 @@ export async function main(args: string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
-    const xs = await embedder.embed(examples.map((e) => e.text));
-    const ys = examples.map((e) => (e.is_faq ? 1 : 0));
-    const cv = crossValidate(
-      xs,
-      ys,
-      Math.min(folds, ys.filter((y) => y === 1).length, ys.filter((y) => y === 0).length),
-      { c },
-    );
-    const { coef, intercept } = trainLogistic(xs, ys, { c });
-    const head: Head = {
-      format: "slack-faq-head/1",
-      classifier_name: "setfit-logreg",
-      version: headVersion(coef, intercept, embedder.modelId),
-      embedding_model: embedder.modelId,
-      embedding_dims: embedder.dims,
-      coef: coef.map((w) => Number(w.toPrecision(8))),
-      intercept: Number(intercept.toPrecision(8)),
-      thresholds: { ...DEFAULT_THRESHOLDS },
-      metrics: {
-        folds: cv.folds,
-        precision: cv.precision,
-        recall: cv.recall,
-        f1: cv.f1,
-        accuracy: cv.accuracy,
-        examples: ys.length,
-        positives: ys.filter((y) => y === 1).length,
-      },
-      training: { c, class_weight: "balanced", labels: values.labels, embedding_version: embedder.modelVersion },
-    };
-    head.version = headVersion(head.coef, head.intercept, embedder.modelId);
+    const head = await trainHead(embedder, examples, { c, folds, labels: values.labels });
+    const cv = head.metrics;
     const out = values.out ?? `${modelDir}/head.json`;
     await Deno.writeTextFile(out, JSON.stringify(head, null, 1) + "\n");
     console.log(
       formatTable(["examples", "FAQ", "folds", "precision", "recall", "F1", "accuracy"], [[
-        ys.length,
-        head.metrics!.positives!,
-        cv.folds,
-        cv.precision.toFixed(3),
-        cv.recall.toFixed(3),
-        cv.f1.toFixed(3),
-        cv.accuracy.toFixed(3),
+        cv.examples!,
+        cv.positives!,
+        cv.folds!,
+        cv.precision!.toFixed(3),
+        cv.recall!.toFixed(3),
+        cv.f1!.toFixed(3),
+        cv.accuracy!.toFixed(3),
       ]]),
     );
     console.log(`\nWrote head ${head.version} for ${embedder.modelId} to ${out}.`);

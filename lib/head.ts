@@ -474,3 +474,79 @@ export function suggestBand(
   }
   return best ?? fallback!;
 }
+
+/** Options of {@linkcode trainHead}. */
+export interface TrainHeadOptions extends TrainOptions {
+  /**
+   * Cross-validation folds (fewer when a class has fewer examples).
+   * @default {5}
+   */
+  folds?: number;
+  /**
+   * Where the labels came from, recorded in the head.
+   * @default {undefined}
+   */
+  labels?: string;
+}
+
+/** What the head is trained on: the encoder's identity and its function. */
+export interface HeadEncoder {
+  /** The embedding model id. */
+  modelId: string;
+  /** Its dimension. */
+  dims: number;
+  /** Its weights' version. */
+  modelVersion: string;
+  /** Embeds texts. */
+  embed(texts: readonly string[]): Promise<Float32Array[]>;
+}
+
+/**
+ * Embeds labeled examples, cross-validates and fits the head, and returns it
+ * with its metrics, ready to be written as JSON.
+ *
+ * @param encoder The encoder.
+ * @param examples Labeled texts.
+ * @param options Regularization, folds and the labels' name.
+ * @returns The head.
+ * @throws {RangeError} When there are not both classes.
+ */
+export async function trainHead(
+  encoder: HeadEncoder,
+  examples: readonly LabeledText[],
+  options: TrainHeadOptions = {},
+): Promise<Head & { metrics: Record<string, number> }> {
+  const xs = await encoder.embed(examples.map((e) => e.text));
+  const ys = examples.map((e) => (e.is_faq ? 1 : 0));
+  const positives = ys.filter((y) => y === 1).length;
+  const folds = Math.max(2, Math.min(options.folds ?? 5, positives, ys.length - positives));
+  const cv = crossValidate(xs, ys, folds, options);
+  const fit = trainLogistic(xs, ys, options);
+  const coef = fit.coef.map((w) => Number(w.toPrecision(8)));
+  const intercept = Number(fit.intercept.toPrecision(8));
+  return {
+    format: "slack-faq-head/1",
+    classifier_name: "setfit-logreg",
+    version: headVersion(coef, intercept, encoder.modelId),
+    embedding_model: encoder.modelId,
+    embedding_dims: encoder.dims,
+    coef,
+    intercept,
+    thresholds: { ...DEFAULT_THRESHOLDS },
+    metrics: {
+      folds: cv.folds,
+      precision: cv.precision,
+      recall: cv.recall,
+      f1: cv.f1,
+      accuracy: cv.accuracy,
+      examples: ys.length,
+      positives,
+    },
+    training: {
+      c: options.c ?? 1,
+      class_weight: options.balanced === false ? null : "balanced",
+      ...(options.labels ? { labels: options.labels } : {}),
+      embedding_version: encoder.modelVersion,
+    },
+  };
+}

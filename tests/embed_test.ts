@@ -102,3 +102,24 @@ Deno.test("a missing model says how to get one", async () => {
     'is missing: run "deno task model:pull" where the internet is reachable, or pass --model DIR',
   );
 });
+
+Deno.test("model:synth writes a folder that label:batch can use at once: model, tokenizer and a trained head", async () => {
+  const { main } = await import("../classify/model_synth.ts");
+  const { capture } = await import("./_helpers.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const r = await capture(() => main(["--preset", "tiny", "--out", dir, "--quantized"]));
+    assertEquals(r.code, 0, r.err);
+    for (const f of ["onnx/model.onnx", "onnx/model_quantized.onnx", "config.json", "tokenizer.json", "head.json"]) {
+      ok((await Deno.stat(`${dir}/${f}`)).isFile, f);
+    }
+    const head = JSON.parse(await Deno.readTextFile(`${dir}/head.json`));
+    const committed = JSON.parse(await Deno.readTextFile(fixture("models/tiny/head.json")));
+    assertEquals([head.embedding_model, head.version], [committed.embedding_model, committed.version]);
+    const bad = await capture(() => main(["--preset", "huge", "--out", dir]));
+    assertEquals(bad.code, 2);
+    ok(bad.err.includes("--preset must be one of tiny, minilm-l6"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
