@@ -212,16 +212,57 @@ function columnVector(spec: ColumnSpec, values: unknown[]): arrow.Vector {
     case "float64":
       return numberVector(values, spec.kind);
     case "int64":
-      return arrow.vectorFromArray(values.map((v) => (v === null ? null : BigInt(v as number))), new arrow.Int64());
-    case "files": {
-      const lists = (values as { size: number | null }[][]).map((files) =>
-        files.map((f) => ({ ...f, size: f.size === null ? null : BigInt(f.size) }))
-      );
-      return arrow.vectorFromArray(lists, arrowType("files"));
-    }
+      return int64Vector(values);
+    case "files":
+      return listOfStructs(values, FILE, [["id", utf8Vector], ["name", utf8Vector], ["mimetype", utf8Vector], [
+        "size",
+        int64Vector,
+      ], ["url_private", utf8Vector]]);
     case "reactions":
-      return arrow.vectorFromArray(values, arrowType("reactions"));
+      return listOfStructs(values, REACTION, [["name", utf8Vector], ["count", (v) => numberVector(v, "int32")]]);
   }
+}
+
+function int64Vector(values: readonly unknown[]): arrow.Vector {
+  const n = values.length;
+  const data = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (typeof v === "number") data[i] = BigInt(Math.trunc(v));
+    else if (typeof v === "bigint") data[i] = v;
+  }
+  const { bitmap, nulls } = validity(values);
+  return arrow.makeVector(
+    arrow.makeData({ type: new arrow.Int64(), length: n, nullCount: nulls, nullBitmap: bitmap, data }),
+  );
+}
+
+/**
+ * A list<struct> column (reactions, files) built from its flattened fields: the generic Arrow builder costs a
+ * microsecond a row here.
+ */
+function listOfStructs(
+  values: readonly unknown[],
+  type: arrow.Struct,
+  fields: [string, (v: readonly unknown[]) => arrow.Vector][],
+): arrow.Vector {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const list = values[i];
+    if (Array.isArray(list)) { for (const item of list) items.push(item as Record<string, unknown>); }
+    offsets[i + 1] = items.length;
+  }
+  const children = fields.map(([name, build]) => build(items.map((it) => it[name] ?? null)).data[0]!);
+  const struct = arrow.makeData({ type, length: items.length, nullCount: 0, children });
+  return arrow.makeVector(arrow.makeData({
+    type: new arrow.List(new arrow.Field("element", type, true)),
+    length: n,
+    nullCount: 0,
+    valueOffsets: offsets,
+    child: struct,
+  }));
 }
 
 /**

@@ -374,9 +374,10 @@ export function normalizeMessage(msg: unknown, ctx: NormalizeContext): BronzeRow
   const text = str(m.text);
   const days = ts.micros / 86_400_000_000n - (ts.micros < 0n && ts.micros % 86_400_000_000n !== 0n ? 1n : 0n);
   const civil = civilFromDays(Number(days));
-  const reactions: Reaction[] = Array.isArray(m.reactions)
-    ? m.reactions.filter(isObject).map((r) => ({ name: str(r.name), count: int(r.count) }))
-    : [];
+  const reactions: Reaction[] = [];
+  if (Array.isArray(m.reactions)) {
+    for (const r of m.reactions) if (isObject(r)) reactions.push({ name: str(r.name), count: int(r.count) });
+  }
   const files: FileRef[] = Array.isArray(m.files)
     ? m.files.filter(isObject).map((f) => {
       const url = str(f.url_private);
