@@ -27,12 +27,8 @@ import { changesPrefix } from "./ingest.ts";
 import type { Lake } from "./lake.ts";
 import { coursePrefix, type Day, parsePartitionKey, partitionKey, STATE_ROOT } from "./layout.ts";
 import type { LlmJudge, LlmResult } from "./llm.ts";
-import { BRONZE_COLUMNS, type ColumnSpec, readParquetRows, writeParquet } from "./parquet.ts";
+import { BRONZE_COLUMNS, col, type ColumnSpec, readParquetRows, writeParquet } from "./parquet.ts";
 import type { BronzeRow } from "./slack.ts";
-
-function col(name: string, kind: ColumnSpec["kind"], nullable = true): ColumnSpec {
-  return { name, kind, nullable };
-}
 
 /** The gold FAQ labels table (the seed's LabelRecord, plus the LLM's status). */
 export const GOLD_COLUMNS: readonly ColumnSpec[] = Object.freeze([

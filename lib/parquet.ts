@@ -66,7 +66,15 @@ function arrowType(kind: ColumnKind): arrow.DataType {
   }
 }
 
-function col(name: string, kind: ColumnKind, nullable = true): ColumnSpec {
+/**
+ * One column of a table schema.
+ *
+ * @param name The column name.
+ * @param kind Its kind.
+ * @param nullable Whether it may hold nulls.
+ * @returns The column.
+ */
+export function col(name: string, kind: ColumnKind, nullable = true): ColumnSpec {
   return { name, kind, nullable };
 }
 
