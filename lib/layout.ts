@@ -104,16 +104,6 @@ export function civilFromDays(z: number): { year: number; month: number; day: nu
 }
 
 /**
- * Splits a day into its partition values.
- *
- * @param day A `YYYY-MM-DD` day.
- * @returns Year, month and day as numbers.
- */
-export function dayParts(day: Day): { year: number; month: number; day: number } {
-  return { year: Number(day.slice(0, 4)), month: Number(day.slice(5, 7)), day: Number(day.slice(8, 10)) };
-}
-
-/**
  * Adds days to a day.
  *
  * @param day A `YYYY-MM-DD` day.

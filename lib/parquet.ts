@@ -110,16 +110,6 @@ export const BRONZE_COLUMNS: readonly ColumnSpec[] = Object.freeze([
   col("day", "int32", false),
 ]);
 
-/**
- * The Arrow schema of a table.
- *
- * @param columns The table's columns.
- * @returns The schema.
- */
-export function arrowSchema(columns: readonly ColumnSpec[]): arrow.Schema {
-  return new arrow.Schema(columns.map((c) => new arrow.Field(c.name, arrowType(c.kind), c.nullable)));
-}
-
 /** A validity bitmap for `values`, or `null` when nothing is null, and the null count. */
 function validity(values: readonly unknown[]): { bitmap: Uint8Array | null; nulls: number } {
   const n = values.length;
