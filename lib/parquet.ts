@@ -45,27 +45,6 @@ const FILE = new arrow.Struct([
   new arrow.Field("url_private", new arrow.Utf8(), true),
 ]);
 
-function arrowType(kind: ColumnKind): arrow.DataType {
-  switch (kind) {
-    case "string":
-      return new arrow.Utf8();
-    case "bool":
-      return new arrow.Bool();
-    case "int32":
-      return new arrow.Int32();
-    case "int64":
-      return new arrow.Int64();
-    case "float64":
-      return new arrow.Float64();
-    case "timestamp":
-      return new arrow.TimestampMicrosecond("UTC");
-    case "reactions":
-      return new arrow.List(new arrow.Field("element", REACTION, true));
-    case "files":
-      return new arrow.List(new arrow.Field("element", FILE, true));
-  }
-}
-
 /**
  * One column of a table schema.
  *
