@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import S3rver from "s3rver";
-import { corpusConfig, corpusCourses, corpusDays, generateDay } from "../lib/bench_corpus.ts";
+import { corpusConfig, corpusCourses, corpusDays, generateDay } from "./corpus_gen.ts";
 import { LocalLake } from "../lib/lake.ts";
 import { rawDayKey } from "../lib/layout.ts";
 
@@ -309,7 +309,7 @@ async function benchDaily(work: string, runs: number): Promise<string[]> {
       await Deno.remove(local, { recursive: true }).catch(() => {});
       await writeCorpus(local, 100 * history, 1, history, "2024-07-01");
       const url = "s3://lake/p";
-      const { S3Lake } = await import("../lib/s3_lake.ts");
+      const { S3Lake } = await import("../lib/lake_s3.ts");
       const remote = new S3Lake("lake", {
         prefix: "p",
         endpoint: s3.endpoint,

@@ -6,7 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { EXIT } from "../lib/cli.ts";
-import { corpusConfig, corpusCourses, corpusDays, generateDay } from "../lib/bench_corpus.ts";
+import { corpusConfig, corpusCourses, corpusDays, generateDay } from "./corpus_gen.ts";
 import { openLake } from "../lib/lake.ts";
 import { rawDayKey } from "../lib/layout.ts";
 

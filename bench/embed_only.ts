@@ -11,8 +11,8 @@ import * as path from "node:path";
 import { env, pipeline } from "@huggingface/transformers";
 import { LocalLake } from "../lib/lake.ts";
 import { BRONZE_COLUMNS, readParquetRows } from "../lib/parquet.ts";
-import { makePrefilter } from "../lib/prefilter.ts";
-import type { BronzeRow } from "../lib/slack.ts";
+import { makePrefilter } from "../lib/classify/prefilter.ts";
+import type { BronzeRow } from "../lib/slack/message.ts";
 
 const [lakeDir, modelDir] = Deno.args;
 if (!lakeDir || !modelDir) throw new TypeError("usage: embed_only.ts LAKE MODEL_DIR");

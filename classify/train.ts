@@ -6,10 +6,10 @@
 
 import { parseArgs } from "node:util";
 import { EXIT } from "../lib/cli.ts";
-import { CLASSIFY_ENV, deviceAndDtype, modelDirOf } from "../lib/classify_cli.ts";
-import { loadEmbedder } from "../lib/embed.ts";
-import { parseLabels, trainHead } from "../lib/head.ts";
-import { formatTable } from "../lib/report.ts";
+import { CLASSIFY_ENV, deviceAndDtype, modelDirOf } from "../lib/classify/setup.ts";
+import { loadEmbedder } from "../lib/classify/embed.ts";
+import { parseLabels, trainHead } from "../lib/classify/head.ts";
+import { formatTable } from "../lib/tables.ts";
 
 const USAGE = `Usage: deno task train --labels FILE.jsonl [--model DIR] [--out HEAD.json] [options]
 

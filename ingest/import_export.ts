@@ -5,13 +5,12 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { EXIT, LAKE_ENV, lakeOf, loadConfig, logFormatFlag } from "../lib/cli.ts";
-import { type Course, selectCourses } from "../lib/config.ts";
-import { type Lake, openLake } from "../lib/lake.ts";
+import { EXIT, processIo, runTask, type TaskSpec, UsageError } from "../lib/cli.ts";
+import { selectCourses } from "../lib/config.ts";
+import { openLake } from "../lib/lake.ts";
 import { STATE_ROOT } from "../lib/layout.ts";
-import { formatImportSummary } from "../lib/report.ts";
-import { type ExportSource, importExport, openExport } from "../lib/slack_export.ts";
+import { formatImportSummary } from "../lib/slack/summary.ts";
+import { type ExportSource, importExport, openExport } from "../lib/slack/export.ts";
 
 const USAGE = `Usage: deno task import:export <export folder or .zip> --channel NAME --course ID [options]
 
@@ -28,50 +27,28 @@ Options:
 
 Then run: deno task ingest --course ID`;
 
-/**
- * Runs the import command.
- *
- * @param args The command-line arguments.
- * @returns The exit code.
- */
-export async function main(args: string[]): Promise<number> {
-  let source: ExportSource;
-  let lake: Lake;
-  let course: Course;
-  let channel: string;
-  let json: boolean;
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      options: {
-        channel: { type: "string" },
-        course: { type: "string" },
-        lake: { type: "string" },
-        config: { type: "string" },
-        "log-format": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: true,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return EXIT.ok;
-    }
-    json = logFormatFlag(values["log-format"]) === "json";
+const OPTIONS = {
+  channel: { type: "string" },
+  course: { type: "string" },
+} as const;
+
+const SPEC: TaskSpec<typeof OPTIONS> = {
+  name: "import:export",
+  usage: USAGE,
+  options: OPTIONS,
+  positionals: true,
+  afterFailure: "Raw files already written are whole; run again to finish.",
+  permissionHint:
+    "The deno task may write only to ./lake and /tmp. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/import_export.ts … --lake DIR",
+  async setup({ values, positionals, json, io, config: loadConfig, lake: openConfigLake }) {
     if (positionals.length !== 1) throw new TypeError("Pass exactly one export folder or .zip");
     if (!values.channel) throw new TypeError("--channel is required: the channel folder to import");
     if (!values.course) throw new TypeError("--course is required: the course the channel belongs to");
-    channel = values.channel;
-    const env = Object.fromEntries(LAKE_ENV.map((n) => [n, Deno.env.get(n)]));
-    const config = await loadConfig({
-      configFile: values.config,
-      lake: values.lake,
-      env,
-      readTextFile: Deno.readTextFile,
-    });
-    course = selectCourses(config, [values.course])[0]!;
-    lake = course.rawIsUrl ? await openLake(course.rawPrefix, { s3: config.s3 }) : await lakeOf(config);
+    const channel = values.channel;
+    const config = await loadConfig();
+    const course = selectCourses(config, [values.course])[0]!;
+    const lake = course.rawIsUrl ? await openLake(course.rawPrefix, { s3: config.s3 }) : await openConfigLake();
+    let source: ExportSource;
     try {
       source = await openExport(positionals[0]!);
     } catch (e) {
@@ -80,45 +57,48 @@ export async function main(args: string[]): Promise<number> {
       }
       throw e;
     }
-  } catch (e) {
-    console.error(`import:export: ${(e as Error).message}`);
-    if (e instanceof TypeError && /^(--|Pass)/.test(e.message)) console.error(USAGE);
-    return EXIT.usage;
-  }
-  try {
-    const summary = await importExport(source, lake, {
-      channel,
-      rawPrefix: course.rawIsUrl ? "" : course.rawPrefix,
-    });
-    let reportKey: string | null = null;
-    if (summary.problems.length > 0) {
-      const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-      reportKey = `${STATE_ROOT}/ingest/quarantine/import-${course.id}-${stamp}.jsonl`;
-      const lines = summary.problems.map((p) => JSON.stringify({ course_id: course.id, ...p })).join("\n") + "\n";
-      await lake.write(reportKey, new TextEncoder().encode(lines), { contentType: "application/x-ndjson" });
-    }
-    if (json) console.log(JSON.stringify({ event: "summary", course: course.id, reportKey, ...summary }));
-    else {
-      console.log(formatImportSummary(summary, course.id));
-      if (reportKey) console.log(`\nReport: ${lake.url}/${reportKey}`);
-      if (course.channelId && summary.channelId && course.channelId !== summary.channelId) {
-        console.error(
-          `Warning: ${summary.channel} is ${summary.channelId} in the export, but course ${course.id} has channel_id ${course.channelId}`,
-        );
-      }
-      console.log(`\nNext: deno task ingest --course ${course.id}`);
-    }
-    return summary.problems.length > 0 ? EXIT.problems : EXIT.ok;
-  } catch (e) {
-    const message = (e as Error).message;
-    console.error(`import:export: ${message}`);
-    if (e instanceof Error && e.name === "NotCapable" && /write access/.test(e.message)) {
-      console.error(
-        "The deno task may write only to ./lake and /tmp. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/import_export.ts … --lake DIR",
-      );
-    }
-    return e instanceof RangeError ? EXIT.usage : EXIT.failure;
-  }
+    return {
+      lakeUrl: lake.url,
+      async run() {
+        const summary = await importExport(source, lake, {
+          channel,
+          rawPrefix: course.rawIsUrl ? "" : course.rawPrefix,
+        }).catch((e) => {
+          // An unknown channel is only found once the export is open.
+          throw e instanceof RangeError ? new UsageError(e.message) : e;
+        });
+        let reportKey: string | null = null;
+        if (summary.problems.length > 0) {
+          const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+          reportKey = `${STATE_ROOT}/ingest/quarantine/import-${course.id}-${stamp}.jsonl`;
+          const lines = summary.problems.map((p) => JSON.stringify({ course_id: course.id, ...p })).join("\n") + "\n";
+          await lake.write(reportKey, new TextEncoder().encode(lines), { contentType: "application/x-ndjson" });
+        }
+        if (json) io.out(JSON.stringify({ event: "summary", course: course.id, reportKey, ...summary }));
+        else {
+          io.out(formatImportSummary(summary, course.id));
+          if (reportKey) io.out(`\nReport: ${lake.url}/${reportKey}`);
+          if (course.channelId && summary.channelId && course.channelId !== summary.channelId) {
+            io.err(
+              `Warning: ${summary.channel} is ${summary.channelId} in the export, but course ${course.id} has channel_id ${course.channelId}`,
+            );
+          }
+          io.out(`\nNext: deno task ingest --course ${course.id}`);
+        }
+        return summary.problems.length > 0 ? EXIT.problems : EXIT.ok;
+      },
+    };
+  },
+};
+
+/**
+ * Runs the import command.
+ *
+ * @param args The command-line arguments.
+ * @returns The exit code.
+ */
+export function main(args: string[]): Promise<number> {
+  return runTask(SPEC, args, processIo(Deno));
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

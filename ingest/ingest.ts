@@ -4,12 +4,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { dayFlag, EXIT, LAKE_ENV, lakeOf, loadConfig, logFormatFlag } from "../lib/cli.ts";
+import { dayFlag, EXIT, processIo, runTask, type TaskSpec } from "../lib/cli.ts";
 import { selectCourses } from "../lib/config.ts";
-import { ingest, type IngestOptions } from "../lib/ingest.ts";
+import { ingest, type IngestOptions } from "../lib/ingest/ingest.ts";
 import { openLake } from "../lib/lake.ts";
-import { formatIngestSummary, formatProgress } from "../lib/report.ts";
+import { formatIngestSummary, formatProgress } from "../lib/ingest/summary.ts";
 
 const USAGE = `Usage: deno task ingest [options]
 
@@ -27,48 +26,22 @@ Options:
 
 Exit codes: 0 done, 1 something was quarantined, 2 wrong usage or configuration, 3 the run failed.`;
 
-const PERMISSION_HINT =
-  "The deno task may write only to ./lake and /tmp. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/ingest.ts --lake DIR";
+const OPTIONS = {
+  course: { type: "string", multiple: true },
+  since: { type: "string" },
+  until: { type: "string" },
+  workers: { type: "string" },
+} as const;
 
-/**
- * Runs the ingest command.
- *
- * @param args The command-line arguments.
- * @returns The exit code.
- */
-export async function main(args: string[]): Promise<number> {
-  let options: IngestOptions;
-  let lakeUrl: string;
-  let lake;
-  let json: boolean;
-  try {
-    const { values } = parseArgs({
-      args,
-      options: {
-        lake: { type: "string" },
-        config: { type: "string" },
-        course: { type: "string", multiple: true },
-        since: { type: "string" },
-        until: { type: "string" },
-        "log-format": { type: "string" },
-        workers: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return EXIT.ok;
-    }
-    json = logFormatFlag(values["log-format"]) === "json";
-    const env = Object.fromEntries(LAKE_ENV.map((n) => [n, Deno.env.get(n)]));
-    const config = await loadConfig({
-      configFile: values.config,
-      lake: values.lake,
-      env,
-      readTextFile: Deno.readTextFile,
-    });
+const SPEC: TaskSpec<typeof OPTIONS> = {
+  name: "ingest",
+  usage: USAGE,
+  options: OPTIONS,
+  afterFailure: "What was written is valid; run again to finish.",
+  permissionHint:
+    "The deno task may write only to ./lake and /tmp. For a local lake elsewhere, run: deno run --allow-read --allow-write=DIR ingest/ingest.ts --lake DIR",
+  async setup({ values, json, io, config: loadConfig, lake: openConfigLake }) {
+    const config = await loadConfig();
     const since = dayFlag(values.since, "since");
     const until = dayFlag(values.until, "until");
     if (since && until && since > until) throw new RangeError(`--since ${since} is after --until ${until}`);
@@ -76,59 +49,60 @@ export async function main(args: string[]): Promise<number> {
     if (!Number.isInteger(workers) || workers < 1) {
       throw new RangeError(`--workers "${values.workers}" must be 1 or more`);
     }
-    lake = await lakeOf(config);
-    lakeUrl = lake.url;
-    options = {
+    const lake = await openConfigLake();
+    const options: IngestOptions = {
       courses: selectCourses(config, values.course ?? []),
       since,
       until,
       openSource: (url) => openLake(url, { s3: config.s3 }),
       parallel: { lakeUrl: config.lakeUrl, s3: config.s3, workers },
     };
-  } catch (e) {
-    console.error(`ingest: ${(e as Error).message}`);
-    if (!(e instanceof Error && /^(TypeError|RangeError|SyntaxError|ConfigError)$/.test(e.name))) {
-      console.error(USAGE);
+    const status = json ? undefined : io.status;
+    if (status) {
+      let lastDraw = 0;
+      options.onProgress = (p) => {
+        const t = Date.now();
+        if (t - lastDraw < 100 && p.done !== p.total) return;
+        lastDraw = t;
+        status(formatProgress(p));
+      };
     }
-    return EXIT.usage;
-  }
-
-  const tty = !json && Deno.stderr.isTerminal();
-  const encoder = new TextEncoder();
-  let lastDraw = 0;
-  if (tty) {
-    options.onProgress = (p) => {
-      const t = Date.now();
-      if (t - lastDraw < 100 && p.done !== p.total) return;
-      lastDraw = t;
-      Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${formatProgress(p)}`));
+    return {
+      lakeUrl: lake.url,
+      async run() {
+        try {
+          const summary = await ingest(lake, options);
+          status?.("");
+          if (json) {
+            for (const q of summary.quarantine) io.out(JSON.stringify({ event: "quarantine", ...q }));
+            io.out(JSON.stringify({
+              event: "summary",
+              lake: lake.url,
+              runId: summary.runId,
+              quarantineKey: summary.quarantineKey,
+              quarantined: summary.quarantine.length,
+              courses: summary.courses,
+            }));
+          } else {
+            io.out(formatIngestSummary(summary, lake.url));
+          }
+          return summary.quarantine.length > 0 ? EXIT.problems : EXIT.ok;
+        } finally {
+          status?.("");
+        }
+      },
     };
-  }
-  try {
-    const summary = await ingest(lake, options);
-    if (tty) Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));
-    if (json) {
-      for (const q of summary.quarantine) console.log(JSON.stringify({ event: "quarantine", ...q }));
-      console.log(JSON.stringify({
-        event: "summary",
-        lake: lakeUrl,
-        runId: summary.runId,
-        quarantineKey: summary.quarantineKey,
-        quarantined: summary.quarantine.length,
-        courses: summary.courses,
-      }));
-    } else {
-      console.log(formatIngestSummary(summary, lakeUrl));
-    }
-    return summary.quarantine.length > 0 ? EXIT.problems : EXIT.ok;
-  } catch (e) {
-    if (tty) Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));
-    const message = e instanceof Error ? e.message : String(e);
-    if (json) console.log(JSON.stringify({ event: "error", lake: lakeUrl, message }));
-    console.error(`ingest: the run stopped: ${message}. What was written is valid; run again to finish.`);
-    if (e instanceof Error && e.name === "NotCapable" && /write access/.test(e.message)) console.error(PERMISSION_HINT);
-    return EXIT.failure;
-  }
+  },
+};
+
+/**
+ * Runs the ingest command.
+ *
+ * @param args The command-line arguments.
+ * @returns The exit code.
+ */
+export function main(args: string[]): Promise<number> {
+  return runTask(SPEC, args, processIo(Deno));
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

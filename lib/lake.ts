@@ -2,7 +2,7 @@
  * One storage interface for the whole pipeline, with a local-folder, an S3 and
  * an in-memory implementation. Nothing above this module knows which one it has.
  *
- * `S3Lake` lives in `s3_lake.ts`.
+ * The contract is in `lake_api.ts`; `S3Lake` lives in `lake_s3.ts` and is loaded on demand.
  *
  * Every write is atomic: a reader sees the old object or the new one, never
  * half of one. That is what lets a killed run leave the lake readable.
@@ -13,74 +13,10 @@
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LakeNotFoundError } from "./errors.ts";
-import type { S3LakeOptions } from "./s3_lake.ts";
+import { checkKey, type Lake, type LakeEntry, type S3LakeOptions, type WriteOptions } from "./lake_api.ts";
 
-export type { S3LakeOptions };
-
-/** What a listing says of one object. */
-export interface LakeEntry {
-  /** The key, relative to the lake root, with `/` separators. */
-  key: string;
-  /** Size in bytes. */
-  size: number;
-  /** When it was last written. */
-  lastModified: Date;
-  /**
-   * A token that changes whenever the content changes: the S3 ETag, or size
-   * and modification time for a local file.
-   */
-  fingerprint: string;
-}
-
-/** Options for {@linkcode Lake.write}. */
-export interface WriteOptions {
-  /**
-   * The MIME type stored with the object, where the store keeps one.
-   * @default {"application/octet-stream"}
-   */
-  contentType?: string;
-}
-
-/** The storage every part of the pipeline reads and writes through. */
-export interface Lake {
-  /** The lake's URL, for messages: `file:///…`, `s3://bucket/prefix` or `memory://…`. */
-  readonly url: string;
-  /**
-   * Lists the objects whose keys start with `prefix`, streamed, in key order.
-   * @param prefix A key prefix; `""` lists everything.
-   */
-  list(prefix: string): AsyncIterable<LakeEntry>;
-  /**
-   * Reads a whole object.
-   * @throws {LakeNotFoundError} When the key does not exist.
-   */
-  read(key: string): Promise<Uint8Array>;
-  /**
-   * Streams an object, for files too large to hold at once.
-   * @throws {LakeNotFoundError} When the key does not exist.
-   */
-  readStream(key: string): Promise<ReadableStream<Uint8Array>>;
-  /** Writes an object atomically, replacing any object at that key. */
-  write(key: string, data: Uint8Array, options?: WriteOptions): Promise<void>;
-  /** Deletes an object; deleting a missing key is not an error. */
-  delete(key: string): Promise<void>;
-  /** Describes an object, or gives `undefined` when it does not exist. */
-  stat(key: string): Promise<LakeEntry | undefined>;
-}
-
-/**
- * Checks that a key stays inside the lake.
- *
- * @param key A key.
- * @returns The same key.
- * @throws {TypeError} When it is empty, absolute, or has `.` or `..` segments.
- */
-export function checkKey(key: string): string {
-  if (key === "" || key.startsWith("/") || key.split("/").some((p) => p === ".." || p === ".")) {
-    throw new TypeError(`Lake key "${key}" is not valid: use a relative path with no "." or ".." segments`);
-  }
-  return key;
-}
+export { checkKey };
+export type { Lake, LakeEntry, S3LakeOptions, WriteOptions };
 
 const TMP_RE = /^\..*\.tmp$/;
 
@@ -291,7 +227,7 @@ export async function openLake(url: string, options: OpenLakeOptions = {}): Prom
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
       throw new TypeError(`Lake URL "${url}" has no valid bucket name: use s3://bucket/prefix`);
     }
-    const { S3Lake } = await import("./s3_lake.ts");
+    const { S3Lake } = await import("./lake_s3.ts");
     return new S3Lake(bucket, { ...options.s3, prefix: slash < 0 ? "" : rest.slice(slash + 1) });
   }
   if (scheme === "memory") return new MemoryLake(trimmed.slice(9));

@@ -288,3 +288,35 @@ export function joinKey(prefix: string, rest: string): string {
   const p = trimSlash(prefix);
   return p === "" ? rest : `${p}/${rest}`;
 }
+
+/**
+ * The key of a course's ingest manifest.
+ *
+ * @param courseId The course.
+ * @returns The key.
+ */
+export function manifestKey(courseId: string): string {
+  return `${STATE_ROOT}/ingest/${courseId}/manifest.json`;
+}
+
+/**
+ * The prefix of a course's change journal: one object per ingest run that
+ * rewrote partitions, named by run id, so names sort by time.
+ *
+ * @param courseId The course.
+ * @returns The prefix, ending in `/`.
+ */
+export function changesPrefix(courseId: string): string {
+  return `${STATE_ROOT}/ingest/changes/${courseId}/`;
+}
+
+/**
+ * The key of one run's change record.
+ *
+ * @param courseId The course.
+ * @param runId The run.
+ * @returns The key.
+ */
+export function changesKey(courseId: string, runId: string): string {
+  return `${changesPrefix(courseId)}${runId}.json`;
+}

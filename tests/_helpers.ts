@@ -5,10 +5,10 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Course } from "../lib/config.ts";
 import type { Lake } from "../lib/lake.ts";
-import { S3Lake } from "../lib/s3_lake.ts";
+import { S3Lake } from "../lib/lake_s3.ts";
 import { coursePrefix, defaultRawPrefix } from "../lib/layout.ts";
 import { BRONZE_COLUMNS, readParquetRows } from "../lib/parquet.ts";
-import type { BronzeRow } from "../lib/slack.ts";
+import type { BronzeRow } from "../lib/slack/message.ts";
 
 export const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
 

@@ -2,7 +2,7 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { course, seedRaw } from "./_helpers.ts";
-import { ingest } from "../lib/ingest.ts";
+import { ingest } from "../lib/ingest/ingest.ts";
 import { LocalLake } from "../lib/lake.ts";
 
 Deno.test("DuckDB reads bronze with hive_partitioning and gets the expected counts", async (t) => {

@@ -2,7 +2,7 @@ import { deepEqual as assertEquals } from "node:assert/strict";
 import { assertRejects, dec, enc, startS3 } from "./_helpers.ts";
 import { LakeNotFoundError } from "../lib/errors.ts";
 import { type Lake, LocalLake, MemoryLake, openLake } from "../lib/lake.ts";
-import { S3Lake } from "../lib/s3_lake.ts";
+import { S3Lake } from "../lib/lake_s3.ts";
 
 async function keys(lake: Lake, prefix: string): Promise<string[]> {
   const out: string[] = [];

@@ -22,12 +22,23 @@
  * @module
  */
 
-import { type Course } from "./config.ts";
-import { type Lake, type LakeEntry, type S3LakeOptions } from "./lake.ts";
-import { type Day, dayOfMicros, partitionKey, rawKeyDay, rawMonthPrefixes, STATE_ROOT } from "./layout.ts";
-import { BRONZE_COLUMNS, readParquetRows, writeParquet } from "./parquet.ts";
-import { parseRawDay, type RawItem, streamRawDay } from "./raw_json.ts";
-import { asMessage, type BronzeRow, compareVersions, messageTs, normalizeMessage } from "./slack.ts";
+import { type Course } from "../config.ts";
+import { type Lake, type LakeEntry, type S3LakeOptions } from "../lake.ts";
+import {
+  changesKey,
+  type Day,
+  dayOfMicros,
+  manifestKey,
+  partitionKey,
+  rawKeyDay,
+  rawMonthPrefixes,
+  STATE_ROOT,
+} from "../layout.ts";
+
+export { changesKey, changesPrefix, manifestKey } from "../layout.ts";
+import { BRONZE_COLUMNS, readParquetRows, writeParquet } from "../parquet.ts";
+import { parseRawDay, type RawItem, streamRawDay } from "../slack/raw_json.ts";
+import { asMessage, type BronzeRow, compareVersions, messageTs, normalizeMessage } from "../slack/message.ts";
 
 /** One quarantined file or record. */
 export interface QuarantineRecord {
@@ -172,38 +183,6 @@ export interface Manifest {
   course_id: string;
   /** Files by their `source_file_path`. */
   files: Record<string, ManifestFile>;
-}
-
-/**
- * The key of a course's ingest manifest.
- *
- * @param courseId The course.
- * @returns The key.
- */
-export function manifestKey(courseId: string): string {
-  return `${STATE_ROOT}/ingest/${courseId}/manifest.json`;
-}
-
-/**
- * The prefix of a course's change journal: one object per ingest run that
- * rewrote partitions, named by run id, so names sort by time.
- *
- * @param courseId The course.
- * @returns The prefix, ending in `/`.
- */
-export function changesPrefix(courseId: string): string {
-  return `${STATE_ROOT}/ingest/changes/${courseId}/`;
-}
-
-/**
- * The key of one run's change record.
- *
- * @param courseId The course.
- * @param runId The run.
- * @returns The key.
- */
-export function changesKey(courseId: string, runId: string): string {
-  return `${changesPrefix(courseId)}${runId}.json`;
 }
 
 const encoder = new TextEncoder();
@@ -462,7 +441,7 @@ class FileCache {
  * @throws {DOMException} `AbortError` when `signal` stops it; what was written stays valid.
  * @example
  * ```ts
- * import { MemoryLake } from "./lake.ts";
+ * import { MemoryLake } from "../lake.ts";
  * import { ingest } from "./ingest.ts";
  * const summary = await ingest(new MemoryLake(), { courses: [] });
  * summary.courses.length; // 0
@@ -592,7 +571,7 @@ function ingestInWorkers(
       worker.postMessage(task);
     };
     for (let i = 0; i < workers; i++) {
-      const worker = new Worker(new URL("./ingest_worker.ts", import.meta.url), { type: "module" });
+      const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
       pool.push(worker);
       running++;
       start(worker);

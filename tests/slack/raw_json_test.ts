@@ -1,6 +1,6 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
-import { enc, fixture } from "./_helpers.ts";
-import { JsonArraySplitter, parseRawDay, type RawItem, streamRawDay } from "../lib/raw_json.ts";
+import { enc, fixture } from "../_helpers.ts";
+import { JsonArraySplitter, parseRawDay, type RawItem, streamRawDay } from "../../lib/slack/raw_json.ts";
 
 const bad = (name: string) => Deno.readFileSync(fixture("bad", name));
 const values = (items: RawItem[]) => items.filter((i) => !i.problem).map((i) => i.value);

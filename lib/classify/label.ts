@@ -20,15 +20,14 @@
  * @module
  */
 
-import type { Course } from "./config.ts";
+import type { Course } from "../config.ts";
 import type { Embedder } from "./embed.ts";
 import { type Head, score } from "./head.ts";
-import { changesPrefix } from "./ingest.ts";
-import type { Lake } from "./lake.ts";
-import { coursePrefix, type Day, parsePartitionKey, partitionKey, STATE_ROOT } from "./layout.ts";
+import type { Lake } from "../lake.ts";
+import { changesPrefix, coursePrefix, type Day, parsePartitionKey, partitionKey, STATE_ROOT } from "../layout.ts";
 import type { LlmJudge, LlmResult } from "./llm.ts";
-import { BRONZE_COLUMNS, col, type ColumnSpec, readParquetRows, writeParquet } from "./parquet.ts";
-import type { BronzeRow } from "./slack.ts";
+import { BRONZE_COLUMNS, col, type ColumnSpec, readParquetRows, writeParquet } from "../parquet.ts";
+import type { BronzeRow } from "../slack/message.ts";
 
 /** The gold FAQ labels table (the seed's LabelRecord, plus the LLM's status). */
 export const GOLD_COLUMNS: readonly ColumnSpec[] = Object.freeze([

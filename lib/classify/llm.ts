@@ -18,10 +18,10 @@
 
 import { createHash } from "node:crypto";
 import OpenAI from "openai";
-import { LakeNotFoundError } from "./errors.ts";
-import type { Lake } from "./lake.ts";
-import { STATE_ROOT } from "./layout.ts";
-import { redactTokens } from "./slack.ts";
+import { LakeNotFoundError } from "../errors.ts";
+import type { Lake } from "../lake.ts";
+import { STATE_ROOT } from "../layout.ts";
+import { redactTokens } from "../slack/message.ts";
 
 /** Bumped whenever the prompt changes, so cached answers of an old prompt are not reused. */
 export const PROMPT_VERSION = "faq-2024-1";

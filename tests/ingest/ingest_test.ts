@@ -1,9 +1,9 @@
 import { deepEqual as assertEquals, ok } from "node:assert/strict";
-import { assertRejects, copyFixtures, course, dec, enc, readBronze, seedRaw, snapshot } from "./_helpers.ts";
-import { ingest, type IngestOptions, manifestKey } from "../lib/ingest.ts";
-import { type Lake, type LakeEntry, MemoryLake, type WriteOptions } from "../lib/lake.ts";
-import { parsePartitionKey } from "../lib/layout.ts";
-import type { BronzeRow } from "../lib/slack.ts";
+import { assertRejects, copyFixtures, course, dec, enc, readBronze, seedRaw, snapshot } from "../_helpers.ts";
+import { ingest, type IngestOptions, manifestKey } from "../../lib/ingest/ingest.ts";
+import { type Lake, type LakeEntry, MemoryLake, type WriteOptions } from "../../lib/lake.ts";
+import { parsePartitionKey } from "../../lib/layout.ts";
+import type { BronzeRow } from "../../lib/slack/message.ts";
 
 const COURSES = [course("ml-zoomcamp", { channelId: "C0288NJ5XSA" }), course("de-zoomcamp")];
 const ML_RAW = "raw/slack/ml-zoomcamp/year=2024/month=01";
@@ -329,7 +329,7 @@ Deno.test("ingest() refuses a corrupt manifest with what to do", async () => {
 Deno.test("ingest() with parallel workers writes the same bronze as one thread", async () => {
   const dirs = [await Deno.makeTempDir(), await Deno.makeTempDir()];
   try {
-    const { LocalLake } = await import("../lib/lake.ts");
+    const { LocalLake } = await import("../../lib/lake.ts");
     const [one, two] = dirs.map((d) => new LocalLake(d));
     await seedRaw(one!);
     await seedRaw(two!);
@@ -350,9 +350,9 @@ Deno.test("ingest() with parallel workers writes the same bronze as one thread",
 });
 
 Deno.test("ingest killed with SIGKILL mid-run leaves readable, correct bronze, and the next run completes it", async () => {
-  const { generateDay, corpusDays, corpusConfig } = await import("../lib/bench_corpus.ts");
-  const { LocalLake } = await import("../lib/lake.ts");
-  const { rawDayKey, PART_FILE } = await import("../lib/layout.ts");
+  const { generateDay, corpusDays, corpusConfig } = await import("../../bench/corpus_gen.ts");
+  const { LocalLake } = await import("../../lib/lake.ts");
+  const { rawDayKey, PART_FILE } = await import("../../lib/layout.ts");
   const root = await Deno.makeTempDir({ prefix: "ingest-kill-" });
   const [killed, clean] = [`${root}/killed`, `${root}/clean`];
   const config = `${root}/courses.yml`;
@@ -373,7 +373,7 @@ Deno.test("ingest killed with SIGKILL mid-run leaves readable, correct bronze, a
       "run",
       "-A",
       "--quiet",
-      fixtureUrl("../ingest/ingest.ts"),
+      fixtureUrl("../../ingest/ingest.ts"),
       "--lake",
       lake,
       "--config",

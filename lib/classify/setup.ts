@@ -7,13 +7,13 @@
  */
 
 import * as path from "node:path";
-import type { Config } from "./config.ts";
+import type { Config } from "../config.ts";
 import { checkModelDir, type Device, type Dtype, type Embedder, loadEmbedder } from "./embed.ts";
 import { checkBand, checkHeadMatches, type Head, parseHead } from "./head.ts";
-import type { Lake } from "./lake.ts";
+import type { Lake } from "../lake.ts";
 import { LlmJudge } from "./llm.ts";
 import { makePrefilter } from "./prefilter.ts";
-import type { BronzeRow } from "./slack.ts";
+import type { BronzeRow } from "../slack/message.ts";
 
 /** Environment variables the classifier reads. */
 export const CLASSIFY_ENV: readonly string[] = Object.freeze([

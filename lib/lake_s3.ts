@@ -17,51 +17,10 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { LakeNotFoundError } from "./errors.ts";
-import { checkKey, type Lake, type LakeEntry, type WriteOptions } from "./lake.ts";
+import { checkKey, type Lake, type LakeEntry, type S3LakeOptions, type WriteOptions } from "./lake_api.ts";
 import { trimSlash } from "./layout.ts";
 
-/** Settings of an S3 lake, read from the environment by the entrypoint. */
-export interface S3LakeOptions {
-  /**
-   * The AWS region.
-   * @default {"us-east-1"}
-   */
-  region?: string;
-  /**
-   * An S3-compatible endpoint (MinIO, R2, s3rver), from `AWS_ENDPOINT_URL_S3`
-   * or `AWS_ENDPOINT_URL`.
-   * @default {undefined} AWS itself
-   */
-  endpoint?: string;
-  /**
-   * Path-style addressing, from `AWS_S3_FORCE_PATH_STYLE`; needed by most
-   * S3-compatible stores.
-   * @default {false}
-   */
-  forcePathStyle?: boolean;
-  /**
-   * Explicit credentials; without them the SDK's default chain is used
-   * (environment, profile, SSO, web identity, instance role).
-   * @default {undefined}
-   */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /**
-   * Attempts per request; throttling, 5xx and network errors are retried with
-   * exponential backoff.
-   * @default {6}
-   */
-  maxAttempts?: number;
-  /**
-   * Objects at least this large go up as multipart uploads.
-   * @default {8388608} 8 MiB
-   */
-  multipartThreshold?: number;
-  /**
-   * Part size of a multipart upload; S3's minimum is 5 MiB.
-   * @default {8388608} 8 MiB
-   */
-  partSize?: number;
-}
+export type { S3LakeOptions };
 
 function isNotFound(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };

@@ -1,10 +1,10 @@
 import { deepEqual as assertEquals, ok } from "node:assert/strict";
 import { zipSync } from "fflate";
 import * as path from "node:path";
-import { assertRejects, assertThrows, course, dec, enc, fixture, readBronze, snapshot } from "./_helpers.ts";
-import { ingest } from "../lib/ingest.ts";
-import { MemoryLake } from "../lib/lake.ts";
-import { importExport, openExport, zipExport } from "../lib/slack_export.ts";
+import { assertRejects, assertThrows, course, dec, enc, fixture, readBronze, snapshot } from "../_helpers.ts";
+import { ingest } from "../../lib/ingest/ingest.ts";
+import { MemoryLake } from "../../lib/lake.ts";
+import { importExport, openExport, zipExport } from "../../lib/slack/export.ts";
 
 const RAW = "raw/slack/ml-zoomcamp";
 const options = { channel: "course-ml-zoomcamp", rawPrefix: RAW };

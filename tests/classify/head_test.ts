@@ -1,5 +1,5 @@
 import { deepEqual as assertEquals, ok } from "node:assert/strict";
-import { assertThrows } from "./_helpers.ts";
+import { assertThrows } from "../_helpers.ts";
 import {
   checkHeadMatches,
   crossValidate,
@@ -9,7 +9,7 @@ import {
   score,
   suggestBand,
   trainLogistic,
-} from "../lib/head.ts";
+} from "../../lib/classify/head.ts";
 
 /** Two Gaussian-ish clouds, separable along the first axis. */
 function data(n: number): { xs: number[][]; ys: number[] } {

@@ -1,6 +1,6 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
-import { assertThrows } from "./_helpers.ts";
-import { fixture } from "./_helpers.ts";
+import { assertThrows } from "../_helpers.ts";
+import { fixture } from "../_helpers.ts";
 import {
   compareVersions,
   microsToIso,
@@ -10,7 +10,7 @@ import {
   redactUrl,
   renderMrkdwn,
   versionOf,
-} from "../lib/slack.ts";
+} from "../../lib/slack/message.ts";
 
 const ctx = { courseId: "ml-zoomcamp", sourcePath: "raw/x.json", ingestionTime: 1n, channelId: "C0288NJ5XSA" };
 const day15 = JSON.parse(

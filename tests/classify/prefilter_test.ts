@@ -1,6 +1,6 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
-import { assertThrows } from "./_helpers.ts";
-import { looksLikeQuestion, makePrefilter, type PrefilterRow } from "../lib/prefilter.ts";
+import { assertThrows } from "../_helpers.ts";
+import { looksLikeQuestion, makePrefilter, type PrefilterRow } from "../../lib/classify/prefilter.ts";
 
 const human = (text: string, extra: Partial<PrefilterRow> = {}): PrefilterRow => ({
   is_thread_head: true,

@@ -8,7 +8,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { civilFromDays } from "./layout.ts";
+import { civilFromDays } from "../layout.ts";
 
 /** One reaction on a message. */
 export interface Reaction {
@@ -78,7 +78,7 @@ const MAX_SECONDS = 4_102_444_800n; // 2100-01-01, beyond any real Slack message
  *   `undefined` when the value is not a Slack timestamp.
  * @example
  * ```ts
- * import { parseSlackTs } from "./slack.ts";
+ * import { parseSlackTs } from "./message.ts";
  * parseSlackTs("1723556195.123456")?.micros; // 1723556195123456n
  * ```
  */
@@ -139,7 +139,7 @@ export function redactTokens(text: string): string {
  * @returns The URL without the token.
  * @example
  * ```ts
- * import { redactUrl } from "./slack.ts";
+ * import { redactUrl } from "./message.ts";
  * redactUrl("https://files.slack.com/a.png?t=xoxe-123"); // "https://files.slack.com/a.png"
  * ```
  */
@@ -207,7 +207,7 @@ function renderToken(inner: string, options: RenderOptions): string {
  * @returns Plain text.
  * @example
  * ```ts
- * import { renderMrkdwn } from "./slack.ts";
+ * import { renderMrkdwn } from "./message.ts";
  * renderMrkdwn("<@U1|ana> see <https://x.org|docs> &amp; <#C2|general>");
  * // "@ana see docs & #general"
  * ```
@@ -359,7 +359,7 @@ function sha256Hex(text: string): string {
  * @throws {RangeError} When `ts` is missing or not a Slack timestamp.
  * @example
  * ```ts
- * import { normalizeMessage } from "./slack.ts";
+ * import { normalizeMessage } from "./message.ts";
  * const row = normalizeMessage(
  *   { type: "message", ts: "1704067200.000001", text: "hi <@U1>" },
  *   { courseId: "ml", sourcePath: "raw/x.json", ingestionTime: 0n },

@@ -1,7 +1,7 @@
 import { deepEqual as assertEquals, ok } from "node:assert/strict";
-import { assertThrows, startFakeLlm } from "./_helpers.ts";
-import { cacheKey, LlmJudge, parseAnswer, redactForLlm } from "../lib/llm.ts";
-import { MemoryLake } from "../lib/lake.ts";
+import { assertThrows, startFakeLlm } from "../_helpers.ts";
+import { cacheKey, LlmJudge, parseAnswer, redactForLlm } from "../../lib/classify/llm.ts";
+import { MemoryLake } from "../../lib/lake.ts";
 
 const good = (isFaq: boolean, confidence = 0.8) => JSON.stringify({ is_faq: isFaq, confidence, reason: "because" });
 

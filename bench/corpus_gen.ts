@@ -6,7 +6,7 @@
  * @module
  */
 
-import { addDays, type Day } from "./layout.ts";
+import { addDays, type Day } from "../lib/layout.ts";
 
 /** Options of {@linkcode generateDay}. */
 export interface CorpusOptions {

