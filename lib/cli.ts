@@ -283,8 +283,9 @@ export async function runTask<O extends ParseArgsOptionsConfig>(
     };
     prepared = await spec.setup(ctx);
   } catch (e) {
-    const err = e as Error;
-    io.err(`${spec.name}: ${err?.message ?? String(e)}`);
+    const err = e as Error & { code?: string };
+    const hint = err?.code?.startsWith("ERR_PARSE_ARGS") ? `: run "${spec.name} --help" for the flags` : "";
+    io.err(`${spec.name}: ${err?.message ?? String(e)}${hint}`);
     if (!(err instanceof Error && SHAPE_ERRORS.test(err.name))) io.err(spec.usage);
     return EXIT.usage;
   }

@@ -178,3 +178,59 @@ Deno.test("import:export and ingest on s3:// through s3rver, then a rerun is ide
     await s3.close();
   }
 });
+
+Deno.test("runTask() turns flags, setup errors and run failures into messages and exit codes", async (t) => {
+  const { runTask, UsageError } = await import("../lib/cli.ts");
+  const lines = { out: [] as string[], err: [] as string[] };
+  const io = {
+    env: (name: string) => (name === "LAKE_URL" ? "./nowhere" : undefined),
+    out: (l: string) => lines.out.push(l),
+    err: (l: string) => lines.err.push(l),
+  };
+  let closed = 0;
+  const spec = (run: () => Promise<number>) => ({
+    name: "demo:task",
+    usage: "Usage: demo:task [--n N]",
+    options: { n: { type: "string" } } as const,
+    setup: ({ values }: { values: { n?: string } }) => {
+      if (values.n === "bad") throw new RangeError('--n "bad" must be a number');
+      return Promise.resolve({ lakeUrl: "memory://x", run, close: () => Promise.resolve(void closed++) });
+    },
+  });
+  const reset = () => (lines.out.length = 0, lines.err.length = 0);
+
+  await t.step("--help prints the usage and exits 0", async () => {
+    reset();
+    assertEquals(await runTask(spec(() => Promise.resolve(0)), ["--help"], io), 0);
+    assertEquals(lines.out, ["Usage: demo:task [--n N]"]);
+  });
+  await t.step("an unknown flag exits 2 and points at --help", async () => {
+    reset();
+    assertEquals(await runTask(spec(() => Promise.resolve(0)), ["--nope"], io), 2);
+    ok(lines.err[0]!.startsWith("demo:task: Unknown option '--nope'"), lines.err[0]);
+    ok(lines.err[0]!.endsWith('run "demo:task --help" for the flags'), lines.err[0]);
+  });
+  await t.step("a RangeError in setup exits 2 with its message and no usage dump", async () => {
+    reset();
+    assertEquals(await runTask(spec(() => Promise.resolve(0)), ["--n", "bad"], io), 2);
+    assertEquals(lines.err, ['demo:task: --n "bad" must be a number']);
+  });
+  await t.step("a failure during the run exits 3, logs a JSON event, and still closes", async () => {
+    reset();
+    closed = 0;
+    const code = await runTask(spec(() => Promise.reject(new Error("Disk full"))), ["--log-format", "json"], io);
+    assertEquals(code, 3);
+    assertEquals(JSON.parse(lines.out[0]!), { event: "error", lake: "memory://x", message: "Disk full" });
+    assertEquals(lines.err, ["demo:task: the run stopped: Disk full. Run again to finish."]);
+    assertEquals(closed, 1);
+  });
+  await t.step("a UsageError during the run exits 2 without 'the run stopped'", async () => {
+    reset();
+    const code = await runTask(spec(() => Promise.reject(new UsageError("Channel x is not in the export"))), [], io);
+    assertEquals(code, 2);
+    assertEquals(lines.err, ["demo:task: Channel x is not in the export"]);
+  });
+  await t.step("the exit code of the work is passed through", async () => {
+    assertEquals(await runTask(spec(() => Promise.resolve(1)), [], io), 1);
+  });
+});
