@@ -105,5 +105,5 @@ function spec(mode: "batch" | "daily"): TaskSpec<typeof OPTIONS> {
  * @returns The exit code.
  */
 export function runLabelCommand(args: string[], mode: "batch" | "daily"): Promise<number> {
-  return runTask(spec(mode), args, processIo(Deno));
+  return runTask(spec(mode), args, processIo(Deno, console));
 }

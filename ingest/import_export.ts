@@ -83,7 +83,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
               `Warning: ${summary.channel} is ${summary.channelId} in the export, but course ${course.id} has channel_id ${course.channelId}`,
             );
           }
-          io.out(`\nNext: deno task ingest --course ${course.id}`);
+          io.out(`\nNext: deno task ingest --course ${course.id}${values.lake ? ` --lake ${values.lake}` : ""}`);
         }
         return summary.problems.length > 0 ? EXIT.problems : EXIT.ok;
       },
@@ -98,7 +98,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
  * @returns The exit code.
  */
 export function main(args: string[]): Promise<number> {
-  return runTask(SPEC, args, processIo(Deno));
+  return runTask(SPEC, args, processIo(Deno, console));
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -47,7 +47,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
     if (since && until && since > until) throw new RangeError(`--since ${since} is after --until ${until}`);
     const workers = values.workers === undefined ? navigator.hardwareConcurrency : Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1) {
-      throw new RangeError(`--workers "${values.workers}" must be 1 or more`);
+      throw new RangeError(`--workers "${values.workers}" must be a whole number of 1 or more, as --workers=2`);
     }
     const lake = await openConfigLake();
     const options: IngestOptions = {
@@ -102,7 +102,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
  * @returns The exit code.
  */
 export function main(args: string[]): Promise<number> {
-  return runTask(SPEC, args, processIo(Deno));
+  return runTask(SPEC, args, processIo(Deno, console));
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -115,20 +115,25 @@ export interface TaskIo {
 }
 
 /**
- * The I/O of a real process: the one place that binds `Deno` and `console`,
- * called by each entrypoint's `main`.
+ * The I/O of a real process, from the `Deno` namespace and the `console` that
+ * the entrypoint hands in: this module touches neither global itself.
  *
  * @param deno The `Deno` namespace.
+ * @param cons The console.
  * @returns The process I/O.
+ * @example
+ * ```ts ignore
+ * runTask(SPEC, Deno.args, processIo(Deno, console));
+ * ```
  */
-export function processIo(deno: typeof Deno): TaskIo {
+export function processIo(deno: typeof Deno, cons: Console): TaskIo {
   const encoder = new TextEncoder();
   const tty = deno.stderr.isTerminal();
   return {
     env: (name) => deno.env.get(name),
     // Looked up at each call, so tests that swap console.log see the output.
-    out: (line) => console.log(line),
-    err: (line) => console.error(line),
+    out: (line) => cons.log(line),
+    err: (line) => cons.error(line),
     ...(tty ? { status: (line: string) => deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${line}`)) } : {}),
   };
 }
@@ -284,7 +289,7 @@ export async function runTask<O extends ParseArgsOptionsConfig>(
     prepared = await spec.setup(ctx);
   } catch (e) {
     const err = e as Error & { code?: string };
-    const hint = err?.code?.startsWith("ERR_PARSE_ARGS") ? `: run "${spec.name} --help" for the flags` : "";
+    const hint = err?.code?.startsWith("ERR_PARSE_ARGS") ? `: run "deno task ${spec.name} --help" for the flags` : "";
     io.err(`${spec.name}: ${err?.message ?? String(e)}${hint}`);
     if (!(err instanceof Error && SHAPE_ERRORS.test(err.name))) io.err(spec.usage);
     return EXIT.usage;

@@ -208,7 +208,7 @@ Deno.test("runTask() turns flags, setup errors and run failures into messages an
     reset();
     assertEquals(await runTask(spec(() => Promise.resolve(0)), ["--nope"], io), 2);
     ok(lines.err[0]!.startsWith("demo:task: Unknown option '--nope'"), lines.err[0]);
-    ok(lines.err[0]!.endsWith('run "demo:task --help" for the flags'), lines.err[0]);
+    ok(lines.err[0]!.endsWith('run "deno task demo:task --help" for the flags'), lines.err[0]);
   });
   await t.step("a RangeError in setup exits 2 with its message and no usage dump", async () => {
     reset();
