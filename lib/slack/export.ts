@@ -17,9 +17,12 @@
 import { unzipSync } from "fflate";
 import * as path from "node:path";
 import type { Lake } from "../lake.ts";
-import { addDays, type Day, dayOfMicros, parseDay, rawDayKey } from "../layout.ts";
-import { parseRawDay, type RawProblem } from "./raw_json.ts";
-import { compareVersions, parseSlackTs, versionOf } from "./message.ts";
+import { addDays, parseDay } from "../layout.ts";
+import { parseRawDay } from "./raw_json.ts";
+import { parseSlackTs } from "./message.ts";
+import { addToGroups, type DayGroups, flushDay, type ImportProblem } from "./raw_merge.ts";
+
+export type { ImportProblem } from "./raw_merge.ts";
 
 /** A Slack export, read from a folder or a zip. */
 export interface ExportSource {
@@ -113,12 +116,6 @@ export function zipExport(label: string, bytes: Uint8Array): ExportSource {
   };
 }
 
-/** One problem found while importing. */
-export interface ImportProblem extends RawProblem {
-  /** The export file or raw key it is in. */
-  file: string;
-}
-
 /** What an import did. */
 export interface ImportSummary {
   /** The channel folder imported. */
@@ -183,11 +180,6 @@ async function resolveChannel(source: ExportSource, wanted: string): Promise<{ n
   return { name, id: typeof found?.id === "string" ? found.id : null };
 }
 
-function serialize(messages: Msg[]): string {
-  if (messages.length === 0) return "[]\n";
-  return `[\n${messages.map((m) => JSON.stringify(m)).join(",\n")}\n]\n`;
-}
-
 /**
  * Imports one channel of a Slack export into a course's raw files.
  *
@@ -212,7 +204,7 @@ export async function importExport(source: ExportSource, lake: Lake, options: Im
     problems: [],
   };
   const files = source.dayFiles(channel.name);
-  const groups = new Map<Day, Map<bigint, Msg>>();
+  const groups: DayGroups = new Map();
   let done = 0;
   for (const file of files) {
     const label = `${channel.name}/${file}`;
@@ -235,11 +227,7 @@ export async function importExport(source: ExportSource, lake: Lake, options: Im
         continue;
       }
       summary.messages++;
-      const day = dayOfMicros(ts.micros);
-      let group = groups.get(day);
-      if (!group) groups.set(day, group = new Map());
-      const prev = group.get(ts.micros);
-      if (!prev || compareVersions(versionOf(v as Msg), versionOf(prev)) >= 0) group.set(ts.micros, v as Msg);
+      addToGroups(groups, ts.micros, v as Msg);
     }
     // Export files come in day order, so days well behind this one are complete: flush them to bound memory.
     const fileDay = file.slice(0, 10);
@@ -256,56 +244,4 @@ export async function importExport(source: ExportSource, lake: Lake, options: Im
   }
   for (const day of [...groups.keys()].sort()) await flushDay(lake, options.rawPrefix, day, groups.get(day)!, summary);
   return summary;
-}
-
-async function flushDay(
-  lake: Lake,
-  rawPrefix: string,
-  day: Day,
-  incoming: Map<bigint, Msg>,
-  summary: ImportSummary,
-): Promise<void> {
-  const key = rawDayKey(rawPrefix, day);
-  const merged = new Map<bigint, Msg>();
-  let before: Uint8Array | undefined;
-  if (await lake.stat(key)) {
-    before = await lake.read(key);
-    const items = parseRawDay(before);
-    const broken = items.find((i) => i.index === null);
-    if (broken) {
-      summary.problems.push({
-        file: key,
-        entry: null,
-        reason: `Raw file ${key} is not valid (${
-          broken.problem!.reason
-        }); ${incoming.size} messages were not merged into it: fix or delete it, then import again`,
-      });
-      return;
-    }
-    for (const item of items) {
-      if (item.problem) continue;
-      const ts = parseSlackTs((item.value as Msg)?.ts);
-      if (ts) merged.set(ts.micros, item.value as Msg);
-    }
-  }
-  for (const [ts, msg] of incoming) {
-    const prev = merged.get(ts);
-    if (!prev) {
-      summary.added++;
-      merged.set(ts, msg);
-    } else if (JSON.stringify(prev) === JSON.stringify(msg) || compareVersions(versionOf(msg), versionOf(prev)) < 0) {
-      summary.unchanged++;
-    } else {
-      summary.updated++;
-      merged.set(ts, msg);
-    }
-  }
-  const ordered = [...merged.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
-  const bytes = new TextEncoder().encode(serialize(ordered));
-  if (before && before.length === bytes.length && before.every((b, i) => b === bytes[i])) {
-    summary.rawFilesUnchanged++;
-    return;
-  }
-  await lake.write(key, bytes, { contentType: "application/json" });
-  summary.rawFilesWritten++;
 }
