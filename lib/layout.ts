@@ -8,6 +8,7 @@
  * raw/slack/{course_id}/year=YYYY/month=MM/day=DD/YYYY-MM-DD.json
  * bronze/slack/messages/course_id={course_id}/year=YYYY/month=MM/day=DD/part-00000.parquet
  * gold/faq_labels/course_id={course_id}/year=YYYY/month=MM/day=DD/part-00000.parquet
+ * _meta/slack/users.json, channels.json
  * _state/…
  * ```
  *
@@ -25,6 +26,9 @@ export const BRONZE_ROOT = "bronze/slack/messages";
 export const GOLD_ROOT = "gold/faq_labels";
 /** Prefix of run state, manifests and quarantine reports. */
 export const STATE_ROOT = "_state";
+
+/** Prefix of the Slack names for mentions: `users.json` and `channels.json`. */
+export const META_ROOT = "_meta/slack";
 
 /** The one file each partition holds; a rewrite replaces it whole. */
 export const PART_FILE = "part-00000.parquet";
@@ -319,4 +323,24 @@ export function changesPrefix(courseId: string): string {
  */
 export function changesKey(courseId: string, runId: string): string {
   return `${changesPrefix(courseId)}${runId}.json`;
+}
+
+/**
+ * The key of one of the Slack name files.
+ *
+ * @param kind `users` or `channels`.
+ * @returns `_meta/slack/users.json` or `_meta/slack/channels.json`.
+ */
+export function metaKey(kind: "users" | "channels"): string {
+  return `${META_ROOT}/${kind}.json`;
+}
+
+/**
+ * The key of a course's fetch state: its high-water mark and active threads.
+ *
+ * @param courseId The course.
+ * @returns The key.
+ */
+export function fetchStateKey(courseId: string): string {
+  return `${STATE_ROOT}/fetch/${courseId}.json`;
 }

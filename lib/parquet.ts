@@ -69,6 +69,7 @@ export const BRONZE_COLUMNS: readonly ColumnSpec[] = Object.freeze([
   col("thread_ts_raw", "string"),
   col("is_thread_head", "bool", false),
   col("user_id", "string"),
+  col("user_name", "string"),
   col("client_msg_id", "string"),
   col("bot_id", "string"),
   col("subtype", "string"),

@@ -39,6 +39,7 @@ export { changesKey, changesPrefix, manifestKey } from "../layout.ts";
 import { BRONZE_COLUMNS, readParquetRows, writeParquet } from "../parquet.ts";
 import { parseRawDay, type RawItem, streamRawDay } from "../slack/raw_json.ts";
 import { asMessage, type BronzeRow, compareVersions, messageTs, normalizeMessage } from "../slack/message.ts";
+import { type NameLookup, readNames } from "../slack/names.ts";
 
 /** One quarantined file or record. */
 export interface QuarantineRecord {
@@ -159,6 +160,17 @@ export interface IngestOptions {
    * @default {20}
    */
   checkpointEvery?: number;
+  /**
+   * Names for mentions, channel links and `user_name`.
+   * @default {undefined} read from `_meta/slack/` in the lake
+   */
+  names?: NameLookup;
+  /**
+   * Rebuild every partition of the courses, not only the changed ones, so that
+   * new names reach history.
+   * @default {false}
+   */
+  refreshNames?: boolean;
 }
 
 /** A file's record in a course manifest. */
@@ -302,6 +314,7 @@ class ItemsCache {
 interface ParseContext {
   items: ItemsCache;
   large: number;
+  names?: NameLookup;
 }
 
 function readItems(
@@ -370,6 +383,8 @@ async function parseFile(
         channelId: course.channelId,
         sourcePath: file,
         ingestionTime,
+        users: ctx.names?.users,
+        channels: ctx.names?.channels,
       });
       const day = `${String(row.year).padStart(4, "0")}-${String(row.month).padStart(2, "0")}-${
         String(row.day).padStart(2, "0")
@@ -459,6 +474,7 @@ export async function ingest(lake: Lake, options: IngestOptions): Promise<Ingest
     quarantine: [],
     quarantineKey: null,
   };
+  if (!options.names) options = { ...options, names: await readNames(lake) };
   try {
     const workers = Math.min(options.parallel?.workers ?? 1, options.courses.length);
     if (options.parallel && workers > 1) {
@@ -500,7 +516,10 @@ export interface WorkerTask {
   /** The run's id. */
   runId: string;
   /** The options that travel: the window and the sizes. */
-  options: Pick<IngestOptions, "since" | "until" | "largeFileBytes" | "cacheBytes" | "checkpointEvery">;
+  options: Pick<
+    IngestOptions,
+    "since" | "until" | "largeFileBytes" | "cacheBytes" | "checkpointEvery" | "names" | "refreshNames"
+  >;
 }
 
 /** What a worker answers. */
@@ -550,6 +569,8 @@ function ingestInWorkers(
           largeFileBytes: options.largeFileBytes,
           cacheBytes: options.cacheBytes,
           checkpointEvery: options.checkpointEvery,
+          names: options.names,
+          refreshNames: options.refreshNames,
         },
       };
       worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
@@ -617,10 +638,11 @@ export async function ingestCourse(
   const listed = new Map<string, LakeEntry>();
   for (const prefix of src.prefixes) {
     for await (const e of src.lake.list(prefix)) {
-      if (!e.key.endsWith(".json") || !inWindow(e.key, options)) continue;
+      // The names under _meta/ are not messages, whatever a raw_prefix pointing at the lake root lists.
+      if (!e.key.endsWith(".json") || /(^|\/)_meta\//.test(e.key) || !inWindow(e.key, options)) continue;
       listed.set(e.key, e);
       s.filesListed++;
-      if (manifest.files[src.pathOf(e.key)]?.fp !== e.fingerprint) {
+      if (options.refreshNames || manifest.files[src.pathOf(e.key)]?.fp !== e.fingerprint) {
         changed.push({ ...e, modified: e.lastModified.getTime() });
       }
     }
@@ -632,6 +654,7 @@ export async function ingestCourse(
   const parseCtx: ParseContext = {
     items: new ItemsCache(options.cacheBytes ?? 32 * 1024 * 1024),
     large: options.largeFileBytes ?? 64 * 1024 * 1024,
+    names: options.names,
   };
   const pending = new Map<string, { entry: ManifestFile; remaining: Set<Day> }>();
   const affected = new Set<Day>();

@@ -47,6 +47,7 @@ export interface BronzeRow {
   thread_ts_raw: string | null;
   is_thread_head: boolean;
   user_id: string | null;
+  user_name: string | null;
   client_msg_id: string | null;
   bot_id: string | null;
   subtype: string | null;
@@ -159,9 +160,15 @@ export interface RenderOptions {
   /**
    * Display names by user id (upper-case), used for `<@U…>` mentions that carry
    * no name.
-   * @default {undefined} mentions render as `@U…`
+   * @default {undefined} mentions render as `@U…`, the id in upper case
    */
   users?: ReadonlyMap<string, string>;
+  /**
+   * Channel names by channel id (upper-case), used for `<#C…>` links that carry
+   * no name.
+   * @default {undefined} such links render as `#C…`, the id in upper case
+   */
+  channels?: ReadonlyMap<string, string>;
 }
 
 const BROADCASTS = new Set(["here", "channel", "everyone"]);
@@ -175,9 +182,12 @@ function renderToken(inner: string, options: RenderOptions): string {
   if (head === "@") {
     const id = target.slice(1);
     if (label) return `@${label.replace(/^@/, "")}`;
-    return `@${options.users?.get(id.toUpperCase()) ?? id}`;
+    return `@${options.users?.get(id.toUpperCase()) ?? id.toUpperCase()}`;
   }
-  if (head === "#") return `#${label || target.slice(1)}`;
+  if (head === "#") {
+    const id = target.slice(1).toUpperCase();
+    return `#${label || options.channels?.get(id) || id}`;
+  }
   if (head === "!") {
     const name = target.slice(1).split("^")[0] ?? "";
     if (BROADCASTS.has(name.toLowerCase())) return `@${name.toLowerCase()}`;
@@ -191,8 +201,8 @@ function renderToken(inner: string, options: RenderOptions): string {
 /**
  * Renders Slack mrkdwn as plain text.
  *
- * - `<@U…>` and `<@U…|name>` become `@name` (or `@U…` with no name known),
- *   `<#C…|name>` becomes `#name`, `<!here>` becomes `@here`,
+ * - `<@U…>` and `<@U…|name>` become `@name` (or `@U…`, the id upper-cased, with
+ *   no name known), `<#C…|name>` and `<#C…>` become `#name` (or `#C…`), `<!here>` becomes `@here`,
  *   `<!subteam^S…|@team>` becomes `@team`, `<!date^…|fallback>` its fallback,
  *   `<url|label>` its label and `<url>` the URL. IDs may be lower-case.
  * - `&amp; &lt; &gt;` are decoded after the links, so an escaped `&lt;` never
@@ -203,7 +213,7 @@ function renderToken(inner: string, options: RenderOptions): string {
  * - Slack tokens are redacted.
  *
  * @param text The mrkdwn.
- * @param options Display names for mentions.
+ * @param options Names for mentions and channel links.
  * @returns Plain text.
  * @example
  * ```ts
@@ -337,8 +347,23 @@ export interface NormalizeContext {
   sourcePath: string;
   /** The run's start, in microseconds since the epoch. */
   ingestionTime: bigint;
-  /** Display names for mentions. @default {undefined} */
+  /** Display names by upper-case user id, for mentions and `user_name`. @default {undefined} */
   users?: ReadonlyMap<string, string>;
+  /** Channel names by upper-case channel id, for channel links. @default {undefined} */
+  channels?: ReadonlyMap<string, string>;
+}
+
+function authorName(m: Record<string, unknown>, users: ReadonlyMap<string, string> | undefined): string | null {
+  const id = str(m.user);
+  const known = id === null ? undefined : users?.get(id.toUpperCase());
+  if (known) return known;
+  // Exports carry the author's profile inline; bots carry a username or a bot profile.
+  const profile = isObject(m.user_profile) ? m.user_profile : {};
+  const bot = isObject(m.bot_profile) ? m.bot_profile : {};
+  for (const v of [profile.display_name, profile.real_name, m.username, bot.name, profile.name]) {
+    if (typeof v === "string" && v.trim() !== "") return v;
+  }
+  return null;
 }
 
 function sha256Hex(text: string): string {
@@ -403,11 +428,12 @@ export function normalizeMessage(msg: unknown, ctx: NormalizeContext): BronzeRow
     thread_ts_raw: thread?.raw ?? null,
     is_thread_head: thread === undefined || thread.micros === ts.micros,
     user_id: str(m.user),
+    user_name: authorName(m, ctx.users),
     client_msg_id: str(m.client_msg_id),
     bot_id: str(m.bot_id),
     subtype: str(m.subtype),
     text: redacted,
-    text_plain: text === null ? null : renderMrkdwn(text, { users: ctx.users }),
+    text_plain: text === null ? null : renderMrkdwn(text, { users: ctx.users, channels: ctx.channels }),
     reactions,
     files,
     reply_count: version.reply_count,

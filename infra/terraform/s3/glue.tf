@@ -36,6 +36,7 @@ locals {
     { name = "thread_ts_raw", type = "string" },
     { name = "is_thread_head", type = "boolean" },
     { name = "user_id", type = "string" },
+    { name = "user_name", type = "string" },
     { name = "client_msg_id", type = "string" },
     { name = "bot_id", type = "string" },
     { name = "subtype", type = "string" },
