@@ -12,12 +12,14 @@ import { main as labelDaily } from "./classify/label_daily.ts";
 import { main as modelPull } from "./classify/model_pull.ts";
 import { main as modelSynth } from "./classify/model_synth.ts";
 import { main as train } from "./classify/train.ts";
+import { main as fetch } from "./ingest/fetch.ts";
 import { main as importExport } from "./ingest/import_export.ts";
 import { main as ingest } from "./ingest/ingest.ts";
 import { EXIT } from "./lib/cli.ts";
 
 /** The subcommands, by name. */
 export const COMMANDS: Readonly<Record<string, [(args: string[]) => Promise<number>, string]>> = Object.freeze({
+  fetch: [fetch, "each course channel from the Slack Web API into raw files"],
   ingest: [ingest, "raw Slack day files to bronze Parquet"],
   "import-export": [importExport, "one channel of a Slack export into raw files"],
   "label-batch": [labelBatch, "bronze to gold FAQ labels, for a window"],

@@ -22,6 +22,7 @@ Options:
   --until YYYY-MM-DD  only raw files filed on or before this day
   --log-format F      text (default) or json, one object per line for CI logs
   --workers N         courses ingested at once, each on its own thread (default: the number of cores)
+  --refresh-names     rebuild every partition, so that changed names in _meta/slack/ reach history
   -h, --help          show this help
 
 Exit codes: 0 done, 1 something was quarantined, 2 wrong usage or configuration, 3 the run failed.`;
@@ -31,6 +32,7 @@ const OPTIONS = {
   since: { type: "string" },
   until: { type: "string" },
   workers: { type: "string" },
+  "refresh-names": { type: "boolean" },
 } as const;
 
 const SPEC: TaskSpec<typeof OPTIONS> = {
@@ -56,6 +58,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
       until,
       openSource: (url) => openLake(url, { s3: config.s3 }),
       parallel: { lakeUrl: config.lakeUrl, s3: config.s3, workers },
+      refreshNames: values["refresh-names"] === true,
     };
     const status = json ? undefined : io.status;
     if (status) {

@@ -20,7 +20,7 @@ Deno.test("ci.yml runs fmt, lint, check and test on push and pull request", () =
   for (const c of ["deno fmt --check", "deno lint", "deno check", "task test"]) ok(script.includes(c), c);
 });
 
-Deno.test("daily.yml runs ingest then label:daily on a schedule, through OIDC, never overlapping", () => {
+Deno.test("daily.yml runs fetch, ingest then label:daily on a schedule, through OIDC, never overlapping", () => {
   const daily = workflow("daily.yml");
   ok(daily.on.schedule[0].cron);
   ok("workflow_dispatch" in daily.on);
@@ -29,9 +29,14 @@ Deno.test("daily.yml runs ingest then label:daily on a schedule, through OIDC, n
   ok(daily.concurrency.group);
   const job = daily.jobs.daily;
   const runs = job.steps.map((s: Json) => s.run ?? "").join("\n");
+  const fetchAt = runs.indexOf("deno task fetch");
   const ingestAt = runs.indexOf("deno task ingest");
   const labelAt = runs.indexOf("deno task label:daily");
-  ok(ingestAt >= 0 && labelAt > ingestAt);
+  ok(fetchAt >= 0 && ingestAt > fetchAt && labelAt > ingestAt);
+  // The token comes from a repository secret, and only the fetch step sees it.
+  const fetchStep = job.steps.find((s: Json) => String(s.run ?? "").includes("deno task fetch"));
+  assertEquals(fetchStep.env.SLACK_BOT_TOKEN, "${{ secrets.SLACK_BOT_TOKEN }}");
+  ok(!("SLACK_BOT_TOKEN" in job.env), "the token is not in the job's environment");
   const aws = job.steps.find((s: Json) => String(s.uses).startsWith("aws-actions/configure-aws-credentials"));
   ok(aws.with["role-to-assume"].includes("vars.AWS_ROLE_ARN"));
   ok(!JSON.stringify(daily).includes("AWS_SECRET_ACCESS_KEY"), "no long-lived keys");
@@ -42,7 +47,7 @@ Deno.test("daily.yml runs ingest then label:daily on a schedule, through OIDC, n
 });
 
 Deno.test("every task runs with scoped permissions, never -A", async (t) => {
-  for (const name of ["ingest", "label:daily", "label:batch", "compile"]) ok(deno.tasks[name], name);
+  for (const name of ["fetch", "ingest", "label:daily", "label:batch", "compile"]) ok(deno.tasks[name], name);
   for (const [name, cmd] of Object.entries(deno.tasks)) {
     // Benchmarks are developer tools that start servers and processes; the product's tasks are scoped.
     if (!/^deno (run|compile) /.test(cmd) || name.startsWith("bench")) continue;
@@ -60,6 +65,7 @@ Deno.test("every task runs with scoped permissions, never -A", async (t) => {
 
 Deno.test("main.ts dispatches every subcommand of the binary", async (t) => {
   assertEquals(Object.keys(COMMANDS), [
+    "fetch",
     "ingest",
     "import-export",
     "label-batch",

@@ -16,7 +16,6 @@ import {
   type Logger,
   LogLevel,
   type RetryOptions,
-  retryPolicies,
   WebAPIHTTPError,
   WebAPIPlatformError,
   WebAPIRateLimitedError,
@@ -24,6 +23,9 @@ import {
   WebClient,
 } from "@slack/web-api";
 import { redactTokens } from "./message.ts";
+
+/** The client's `fiveRetriesInFiveMinutes` policy (its `retryPolicies` is not a named export under Deno). */
+export const FIVE_RETRIES_IN_FIVE_MINUTES: Readonly<RetryOptions> = Object.freeze({ retries: 5, factor: 3.86 });
 
 /** Slack's own API base URL. */
 export const SLACK_API_URL = "https://slack.com/api/";
@@ -77,7 +79,7 @@ export interface SlackReaderOptions {
   apiUrl?: string;
   /**
    * How network failures and HTTP errors are retried (node-retry options).
-   * @default {retryPolicies.fiveRetriesInFiveMinutes}
+   * @default {FIVE_RETRIES_IN_FIVE_MINUTES} 5 retries over about 5 minutes
    */
   retry?: RetryOptions;
   /**
@@ -152,7 +154,7 @@ export class SlackReader {
     this.#client = new WebClient(options.token, {
       slackApiUrl: this.#apiUrl,
       logger,
-      retryConfig: options.retry ?? retryPolicies.fiveRetriesInFiveMinutes,
+      retryConfig: { ...(options.retry ?? FIVE_RETRIES_IN_FIVE_MINUTES) },
       // Rate limits are waited out below, so that they never use up the retries.
       rejectRateLimitedCalls: true,
       timeout: options.timeoutMs ?? 60_000,

@@ -14,7 +14,7 @@ data "aws_iam_policy_document" "ingest_writer" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["raw/slack/*", "bronze/slack/*", "_state/ingest*"]
+      values   = ["raw/slack/*", "bronze/slack/*", "_state/ingest*", "_state/fetch/*", "_meta/slack/*"]
     }
   }
 
@@ -22,14 +22,14 @@ data "aws_iam_policy_document" "ingest_writer" {
     sid       = "ReadRawBronzeAndIngestState"
     effect    = "Allow"
     actions   = ["s3:GetObject"]
-    resources = ["${local.bucket_arn}/raw/slack/*", "${local.bucket_arn}/bronze/slack/*", "${local.bucket_arn}/_state/ingest*"]
+    resources = ["${local.bucket_arn}/raw/slack/*", "${local.bucket_arn}/bronze/slack/*", "${local.bucket_arn}/_state/ingest*", "${local.bucket_arn}/_state/fetch/*", "${local.bucket_arn}/_meta/slack/*"]
   }
 
   statement {
     sid       = "WriteRawBronzeAndIngestState"
     effect    = "Allow"
     actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-    resources = ["${local.bucket_arn}/raw/slack/*", "${local.bucket_arn}/bronze/slack/*", "${local.bucket_arn}/_state/ingest*"]
+    resources = ["${local.bucket_arn}/raw/slack/*", "${local.bucket_arn}/bronze/slack/*", "${local.bucket_arn}/_state/ingest*", "${local.bucket_arn}/_state/fetch/*", "${local.bucket_arn}/_meta/slack/*"]
   }
 
   dynamic "statement" {
@@ -87,7 +87,7 @@ data "aws_iam_policy_document" "classifier_writer" {
 resource "aws_iam_policy" "ingest_writer" {
   count       = var.create_writer_policies ? 1 : 0
   name        = "${var.bucket_name}-ingest-writer"
-  description = "Ingest: read and write raw/slack/, bronze/slack/ and _state/ingest* of the Slack lake."
+  description = "Fetch and ingest: read and write raw/slack/, bronze/slack/, _meta/slack/, _state/fetch/ and _state/ingest* of the Slack lake."
   policy      = data.aws_iam_policy_document.ingest_writer.json
 }
 
