@@ -10,12 +10,13 @@ import { selectCourses } from "../lib/config.ts";
 import { openLake } from "../lib/lake.ts";
 import { STATE_ROOT } from "../lib/layout.ts";
 import { formatImportSummary } from "../lib/slack/summary.ts";
-import { type ExportSource, importExport, openExport } from "../lib/slack/export.ts";
+import { type ExportSource, importExport, importNames, openExport } from "../lib/slack/export.ts";
 
 const USAGE = `Usage: deno task import:export <export folder or .zip> --channel NAME --course ID [options]
 
 Brings one channel of a standard Slack export (or slackdump's) into the course's raw files,
 merging by ts with what is there: no duplicates, and the newer version of a message wins.
+The export's users.json and channels.json go to _meta/slack/, the names ingest renders mentions with.
 
 Options:
   --channel NAME      the channel folder in the export, or its id from channels.json (required)
@@ -67,6 +68,8 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
           // An unknown channel is only found once the export is open.
           throw e instanceof RangeError ? new UsageError(e.message) : e;
         });
+        // Names go where ingest reads them: the configured lake, even when raw lives elsewhere.
+        const names = await importNames(source, course.rawIsUrl ? await openConfigLake() : lake);
         let reportKey: string | null = null;
         if (summary.problems.length > 0) {
           const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -74,10 +77,13 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
           const lines = summary.problems.map((p) => JSON.stringify({ course_id: course.id, ...p })).join("\n") + "\n";
           await lake.write(reportKey, new TextEncoder().encode(lines), { contentType: "application/x-ndjson" });
         }
-        if (json) io.out(JSON.stringify({ event: "summary", course: course.id, reportKey, ...summary }));
+        if (json) {
+          io.out(JSON.stringify({ event: "summary", course: course.id, reportKey, namesWritten: names.written, ...summary }));
+        }
         else {
           io.out(formatImportSummary(summary, course.id));
           if (reportKey) io.out(`\nReport: ${lake.url}/${reportKey}`);
+          if (names.written.length > 0) io.out(`Names for mentions: ${names.written.join(", ")}`);
           if (course.channelId && summary.channelId && course.channelId !== summary.channelId) {
             io.err(
               `Warning: ${summary.channel} is ${summary.channelId} in the export, but course ${course.id} has channel_id ${course.channelId}`,

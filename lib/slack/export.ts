@@ -21,6 +21,7 @@ import { addDays, parseDay } from "../layout.ts";
 import { parseRawDay } from "./raw_json.ts";
 import { parseSlackTs } from "./message.ts";
 import { addToGroups, type DayGroups, flushDay, type ImportProblem } from "./raw_merge.ts";
+import { storeNames, type StoreNamesResult } from "./names.ts";
 
 export type { ImportProblem } from "./raw_merge.ts";
 
@@ -244,4 +245,29 @@ export async function importExport(source: ExportSource, lake: Lake, options: Im
   }
   for (const day of [...groups.keys()].sort()) await flushDay(lake, options.rawPrefix, day, groups.get(day)!, summary);
   return summary;
+}
+
+/**
+ * Stores the export's own `users.json` and `channels.json` as the names for
+ * mentions in `_meta/slack/`, merged by id with what is there.
+ *
+ * @param source The export.
+ * @param lake The lake ingest reads names from.
+ * @returns The keys written; a file missing from the export, or not a JSON
+ *   array, leaves its names as they were.
+ */
+export async function importNames(source: ExportSource, lake: Lake): Promise<StoreNamesResult> {
+  const list = async (name: string): Promise<unknown[] | undefined> => {
+    const bytes = await source.readMeta(name);
+    if (!bytes) return undefined;
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(bytes));
+      return Array.isArray(parsed) ? parsed : undefined;
+    } catch {
+      return undefined; // Names are a nicety: a broken file must not stop the messages.
+    }
+  };
+  const users = await list("users.json");
+  const channels = await list("channels.json");
+  return await storeNames(lake, { ...(users ? { users } : {}), ...(channels ? { channels } : {}) });
 }

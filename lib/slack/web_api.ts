@@ -221,6 +221,10 @@ export class SlackReader {
       );
     }
     const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof TypeError || (e instanceof Error && e.name === "AbortError")) {
+      // A connection cut while the answer's body was read: fetch reports it as a TypeError.
+      return new SlackApiError(method, "network", scrub(`${this.#apiUrl} broke off the answer to ${method} (${msg})`));
+    }
     return new SlackApiError(method, "unknown", scrub(`${method} failed: ${msg}`));
   }
 
