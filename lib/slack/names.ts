@@ -70,7 +70,7 @@ export function toMetaUsers(raw: readonly unknown[]): MetaUser[] {
       id: (u.id as string).toUpperCase(),
       name: str(u.name),
       real_name: str(u.real_name) ?? str(profile.real_name),
-      display_name: str(profile.display_name),
+      display_name: str(profile.display_name) ?? str(u.display_name), // Slack nests it; the stored shape does not
       is_bot: u.is_bot === true,
       deleted: u.deleted === true,
     });
