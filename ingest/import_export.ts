@@ -78,9 +78,10 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
           await lake.write(reportKey, new TextEncoder().encode(lines), { contentType: "application/x-ndjson" });
         }
         if (json) {
-          io.out(JSON.stringify({ event: "summary", course: course.id, reportKey, namesWritten: names.written, ...summary }));
-        }
-        else {
+          io.out(
+            JSON.stringify({ event: "summary", course: course.id, reportKey, namesWritten: names.written, ...summary }),
+          );
+        } else {
           io.out(formatImportSummary(summary, course.id));
           if (reportKey) io.out(`\nReport: ${lake.url}/${reportKey}`);
           if (names.written.length > 0) io.out(`Names for mentions: ${names.written.join(", ")}`);

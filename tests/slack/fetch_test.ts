@@ -23,7 +23,13 @@ const USERS = [
 
 /** The channel as the first run sees it: 13 messages, threads, a broadcast, a bot, a tombstone. */
 function channel(): FakeChannel {
-  const m = (ts: string, extra: Msg = {}): Msg => ({ type: "message", ts, user: "U01AAAAAA", text: `m ${ts}`, ...extra });
+  const m = (ts: string, extra: Msg = {}): Msg => ({
+    type: "message",
+    ts,
+    user: "U01AAAAAA",
+    text: `m ${ts}`,
+    ...extra,
+  });
   return {
     id: CH,
     name: "course-fetch",
@@ -157,7 +163,9 @@ Deno.test("fetch then ingest: every message once, a second fetch writes nothing,
 
 Deno.test("fetch with a wrong token says which course and channel, and what to do, and leaks nothing", async () => {
   const fake = startFakeSlack({ token: TOKEN, channels: [channel()], users: USERS });
-  const { dir, args } = await setup(`courses:\n  - id: ml\n    channel_id: ${CH}\n  - id: de\n    channel_id: C0FETCH002\n`);
+  const { dir, args } = await setup(
+    `courses:\n  - id: ml\n    channel_id: ${CH}\n  - id: de\n    channel_id: C0FETCH002\n`,
+  );
   try {
     const wrong = "xoxb-0000-wrong-token-value";
     const r = await runFetch(fake.url, args, wrong);

@@ -55,7 +55,7 @@ Deno.test({ name: "renderMrkdwn() renders every kind of Slack markup", permissio
     );
   });
   await t.step("channels, broadcasts, groups and dates", () => {
-    assertEquals(renderMrkdwn("<#C0288NJ5XSA|course-ml> <#c0288nj5xsa> <#C1|>"), "#course-ml #c0288nj5xsa #C1");
+    assertEquals(renderMrkdwn("<#C0288NJ5XSA|course-ml> <#c0288nj5xsa> <#C1|>"), "#course-ml #C0288NJ5XSA #C1");
     assertEquals(renderMrkdwn("<!here> <!channel> <!everyone|everyone>"), "@here @channel @everyone");
     assertEquals(renderMrkdwn("<!subteam^S0123|@mentors> <!subteam^S0456>"), "@mentors @group");
     assertEquals(renderMrkdwn("at <!date^1705400000^{date_short}|Jan 16>"), "at Jan 16");
@@ -86,7 +86,7 @@ Deno.test({ name: "renderMrkdwn() renders every kind of Slack markup", permissio
   });
   await t.step("emoji and unicode pass through", () => {
     const text = day15.find((m) => m.ts === "1705340000.000030")!.text as string;
-    assertEquals(renderMrkdwn(text), "thanks @u01bbbbbbb2 and #course-ml-zoomcamp 🎉 — naïve café, 日本語も");
+    assertEquals(renderMrkdwn(text), "thanks @U01BBBBBBB2 and #course-ml-zoomcamp 🎉 — naïve café, 日本語も");
   });
 });
 

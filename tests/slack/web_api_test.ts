@@ -7,7 +7,10 @@ const TOKEN = "xoxb-111-222-readersecret";
 const FAST = { retries: 1, minTimeout: 10, maxTimeout: 20 };
 
 function messages(n: number, base = 1709287200) {
-  return Array.from({ length: n }, (_, i) => ({ type: "message", ts: `${base + i * 60}.000${100 + i}`, text: `m${i}` }));
+  return Array.from(
+    { length: n },
+    (_, i) => ({ type: "message", ts: `${base + i * 60}.000${100 + i}`, text: `m${i}` }),
+  );
 }
 
 function reader(url: string, logs: string[] = [], token = TOKEN) {
@@ -78,7 +81,11 @@ Deno.test("SlackReader turns Slack's refusals into SlackApiError with the code, 
       ok(!e.message.includes(wrong) && !logs.join("").includes(wrong));
     });
     await t.step("an unknown channel: channel_not_found", async () => {
-      const e = await assertRejects(() => all(reader(fake.url).history("C0NOPE001")), SlackApiError, "channel_not_found");
+      const e = await assertRejects(
+        () => all(reader(fake.url).history("C0NOPE001")),
+        SlackApiError,
+        "channel_not_found",
+      );
       assertEquals((e as SlackApiError).code, "channel_not_found");
     });
     await t.step("not a member: not_in_channel", async () => {
