@@ -23,6 +23,11 @@ export interface FakeSlackOptions {
   dieAt?: number;
   /** Channels the bot is not a member of. */
   notInChannel?: string[];
+  /**
+   * Mark thread heads as Slack does (`thread_ts`, `reply_count`, `latest_reply`) when their replies are there but
+   * the head lacks them, as in exports written before the replies came. @default false
+   */
+  markThreads?: boolean;
   /** Methods answered with HTTP 404, as a stand-in that does not speak them. */
   unknownMethods?: string[];
   /** Methods answered with missing_scope. */
@@ -58,6 +63,18 @@ export function startFakeSlack(options: FakeSlackOptions): FakeSlack {
   const state = { rateLimited: 0, count: 0 };
   const size = options.pageSize ?? 3;
   const channels = options.channels;
+  for (const c of channels) {
+    // An entry without a ts is nothing Slack could serve.
+    c.messages = c.messages.filter((m) => typeof m.ts === "string");
+    if (!options.markThreads) continue;
+    const byTsMap = new Map(c.messages.map((m) => [m.ts, m]));
+    for (const m of c.messages) {
+      const head = m.thread_ts !== undefined && m.thread_ts !== m.ts ? byTsMap.get(m.thread_ts) : undefined;
+      if (!head || head.reply_count !== undefined) continue;
+      const replies = c.messages.filter((r) => r.thread_ts === head.ts && r.ts !== head.ts).sort(byTs);
+      Object.assign(head, { thread_ts: head.ts, reply_count: replies.length, latest_reply: replies.at(-1)!.ts });
+    }
+  }
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const n = ++state.count;
     const method = new URL(req.url).pathname.split("/").pop() ?? "";
