@@ -109,20 +109,23 @@ Deno.test("IAM is least privilege: writers scoped by layer prefix, never the who
       }
     }
   });
-  await t.step("fetch and ingest write raw/slack/, bronze/slack/, _state/ingest*, _state/fetch/ and _meta/slack/ only", () => {
-    const own = [
-      "${local.bucket_arn}/raw/slack/*",
-      "${local.bucket_arn}/bronze/slack/*",
-      "${local.bucket_arn}/_state/ingest*",
-      "${local.bucket_arn}/_state/fetch/*",
-      "${local.bucket_arn}/_meta/slack/*",
-    ];
-    assertEquals(objectResources("ingest_writer", "s3:PutObject"), own);
-    // Ingest reads the names fetch and import:export store.
-    assertEquals(objectResources("ingest_writer", "s3:GetObject"), own);
-    const list = docs.ingest_writer[0].statement.find((s: Json) => s.actions.includes("s3:ListBucket"));
-    for (const p of ["_state/fetch/*", "_meta/slack/*"]) ok(list.condition[0].values.includes(p), p);
-  });
+  await t.step(
+    "fetch and ingest write raw/slack/, bronze/slack/, _state/ingest*, _state/fetch/ and _meta/slack/ only",
+    () => {
+      const own = [
+        "${local.bucket_arn}/raw/slack/*",
+        "${local.bucket_arn}/bronze/slack/*",
+        "${local.bucket_arn}/_state/ingest*",
+        "${local.bucket_arn}/_state/fetch/*",
+        "${local.bucket_arn}/_meta/slack/*",
+      ];
+      assertEquals(objectResources("ingest_writer", "s3:PutObject"), own);
+      // Ingest reads the names fetch and import:export store.
+      assertEquals(objectResources("ingest_writer", "s3:GetObject"), own);
+      const list = docs.ingest_writer[0].statement.find((s: Json) => s.actions.includes("s3:ListBucket"));
+      for (const p of ["_state/fetch/*", "_meta/slack/*"]) ok(list.condition[0].values.includes(p), p);
+    },
+  );
   await t.step("the classifier reads bronze and writes gold/ and its own state only", () => {
     ok(objectResources("classifier_writer", "s3:GetObject").includes("${local.bucket_arn}/bronze/slack/*"));
     assertEquals(objectResources("classifier_writer", "s3:PutObject"), [
