@@ -93,7 +93,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
           } else {
             io.out(scrubSecret(formatFetchSummary(summary), token));
             for (const c of summary.courses) if (c.status === "failed") io.err(`fetch: ${scrubSecret(c.note!, token)}`);
-            io.out("\nNext: deno task ingest");
+            io.out(`\nNext: deno task ingest${values.lake ? ` --lake ${values.lake}` : ""}`);
           }
           const bad = summary.courses.some((c) => c.status === "failed" || c.problems.length > 0);
           return bad ? EXIT.problems : EXIT.ok;
@@ -116,7 +116,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
  * @returns The exit code.
  */
 export function main(args: string[]): Promise<number> {
-  return runTask(SPEC, args, processIo(Deno));
+  return runTask(SPEC, args, processIo(Deno, console));
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -190,6 +190,12 @@ export class SlackReader {
           await this.#sleep(Math.max(0, e.retryAfter) * 1000);
           continue;
         }
+        // A 429 without a usable Retry-After: the client gives up at once; wait a little longer each time instead.
+        if (e instanceof Error && /^Retry header did not contain/.test(e.message) && waits < this.#maxWaits) {
+          this.#stats.rateLimitWaits++;
+          await this.#sleep(Math.min(30, 1 + waits) * 1000);
+          continue;
+        }
         throw this.#plain(method, e);
       }
     }

@@ -19,6 +19,8 @@ export interface FakeSlackOptions {
   pageSize?: number;
   /** Request numbers (1-based, over the server's life) answered with HTTP 429, Retry-After: 1. */
   rateLimitAt?: number[];
+  /** Request numbers answered with HTTP 429 and no Retry-After. */
+  bareRateLimitAt?: number[];
   /** The server goes away at this request number: it is cut off and the listener closes. */
   dieAt?: number;
   /** Channels the bot is not a member of. */
@@ -100,6 +102,10 @@ export function startFakeSlack(options: FakeSlackOptions): FakeSlack {
         status: 429,
         headers: { "retry-after": "1", "content-type": "application/json" },
       });
+    }
+    if (options.bareRateLimitAt?.includes(n)) {
+      state.rateLimited++;
+      return new Response(JSON.stringify({ ok: false, error: "ratelimited" }), { status: 429 });
     }
     if (req.headers.get("authorization") !== `Bearer ${options.token}`) {
       return Response.json({ ok: false, error: "invalid_auth" });

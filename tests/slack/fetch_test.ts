@@ -6,8 +6,10 @@ import { main as ingestMain } from "../../ingest/ingest.ts";
 import { ingest } from "../../lib/ingest/ingest.ts";
 import { type Lake, MemoryLake, openLake } from "../../lib/lake.ts";
 import { fetchStateKey } from "../../lib/layout.ts";
-import { fetchCourses } from "../../lib/slack/fetch.ts";
-import { SlackReader } from "../../lib/slack/web_api.ts";
+import { explainSlackError, fetchCourses } from "../../lib/slack/fetch.ts";
+import { readNames, storeNames } from "../../lib/slack/names.ts";
+import { formatFetchProgress, formatFetchSummary } from "../../lib/slack/summary.ts";
+import { SlackApiError, SlackReader } from "../../lib/slack/web_api.ts";
 import { type FakeChannel, startFakeSlack } from "./fake_slack.ts";
 
 const TOKEN = "xoxb-4242-1717-fetchtestsecret";
@@ -243,4 +245,49 @@ Deno.test("a server that goes away mid-pagination fails the course clearly; the 
   } finally {
     await second.close();
   }
+});
+
+Deno.test("explainSlackError() names the course and the channel and says what to do", () => {
+  const c = course("ml", { channelId: CH });
+  const cases: [string, string | null, string][] = [
+    ["invalid_auth", null, "set SLACK_BOT_TOKEN"],
+    ["not_in_channel", null, "/invite @your-bot"],
+    ["channel_not_found", null, "check channel_id in courses.yml"],
+    ["missing_scope", "groups:history", "lacks the scope groups:history"],
+    ["network", null, "check the network and SLACK_API_URL"],
+  ];
+  for (const [code, needed, hint] of cases) {
+    const text = explainSlackError(new SlackApiError("conversations.history", code, `x ${code}`, needed), c);
+    ok(text.startsWith(`Course ml, channel ${CH}: `), text);
+    ok(text.includes(hint), text);
+  }
+  ok(explainSlackError(new SlackApiError("m", "missing_scope", "x"), c).includes("channels:history"));
+});
+
+Deno.test("names that cannot be read are a warning; the messages still land and the old names stay", async () => {
+  const lake = new MemoryLake();
+  await storeNames(lake, { users: USERS });
+  const fake = startFakeSlack({
+    token: TOKEN,
+    channels: [channel()],
+    users: USERS,
+    missingScope: { "users.list": "users:read" },
+    unknownMethods: ["conversations.list"],
+  });
+  try {
+    const reader = new SlackReader({ token: TOKEN, apiUrl: fake.url, retry: { retries: 0 } });
+    const s = await fetchCourses(reader, lake, { courses: [course("ml", { channelId: CH })] });
+    assertEquals([s.courses[0]!.status, s.courses[0]!.added], ["ok", 13]);
+    ok(s.names.warning!.includes("users.list: missing_scope (grant users:read)"), s.names.warning!);
+    ok(s.names.warning!.includes("conversations.list: unknown_method"), s.names.warning!);
+    assertEquals((await readNames(lake)).users.get("U01AAAAAA"), "Ann");
+    ok(formatFetchSummary(s).includes("Warning: Names for mentions were not all refreshed"));
+  } finally {
+    await fake.close();
+  }
+});
+
+Deno.test("formatFetchProgress() says what a course is doing", () => {
+  assertEquals(formatFetchProgress({ courseId: "ml", phase: "history", done: 3, total: null }), "ml: history page 3");
+  assertEquals(formatFetchProgress({ courseId: "ml", phase: "replies", done: 2, total: 9 }), "ml: thread 2/9");
 });

@@ -60,6 +60,30 @@ Deno.test("SlackReader waits out an HTTP 429 for its Retry-After and goes on", a
   }
 });
 
+Deno.test("SlackReader waits out an HTTP 429 that has no Retry-After", async () => {
+  const fake = startFakeSlack({
+    token: TOKEN,
+    channels: [{ id: "C0AAAAAA1", name: "x", messages: messages(3) }],
+    bareRateLimitAt: [1],
+  });
+  try {
+    const slept: number[] = [];
+    const r = new SlackReader({
+      token: TOKEN,
+      apiUrl: fake.url,
+      retry: FAST,
+      pageSize: 2,
+      sleep: (ms) => Promise.resolve(void slept.push(ms)),
+    });
+    const stats: CallStats = { apiCalls: 0, pages: 0, rateLimitWaits: 0 };
+    r.countInto(stats);
+    assertEquals((await all(r.history("C0AAAAAA1"))).flat().length, 3);
+    assertEquals([stats.rateLimitWaits, slept], [1, [1000]]);
+  } finally {
+    await fake.close();
+  }
+});
+
 Deno.test("SlackReader turns Slack's refusals into SlackApiError with the code, and no token", async (t) => {
   const fake = startFakeSlack({
     token: TOKEN,
