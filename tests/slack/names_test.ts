@@ -1,7 +1,7 @@
 import { deepEqual as assertEquals, ok } from "node:assert/strict";
 import { assertRejects, course, dec, enc, fixture, readBronze } from "../_helpers.ts";
 import { ingest } from "../../lib/ingest/ingest.ts";
-import { MemoryLake } from "../../lib/lake.ts";
+import { MemoryLake, openLake } from "../../lib/lake.ts";
 import { metaKey, rawDayKey } from "../../lib/layout.ts";
 import { importExport, importNames, openExport } from "../../lib/slack/export.ts";
 import { normalizeMessage, renderMrkdwn } from "../../lib/slack/message.ts";
@@ -124,4 +124,26 @@ Deno.test("ingest skips _meta/ even when a course's raw_prefix lists the lake ro
   const s = await ingest(lake, { courses: [root], openSource: () => lake });
   assertEquals([s.courses[0]!.filesListed, s.quarantine.length], [1, 0]);
   assertEquals((await readBronze(lake, "ml")).map((r) => r.text_plain), ["@ana.d"]);
+});
+
+Deno.test("ingest hands the names to its workers", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "names-workers-" });
+  try {
+    const lake = await openLake(dir);
+    for (const id of ["ml", "de"]) {
+      await lake.write(
+        rawDayKey(`raw/slack/${id}`, "2024-01-01"),
+        enc(
+          JSON.stringify([{ type: "message", ts: "1704103200.000001", user: "U01AAAAAAA1", text: "<@U01CCCCCCC3>" }]),
+        ),
+      );
+    }
+    await storeNames(lake, { users: USERS });
+    await ingest(lake, { courses: [course("ml"), course("de")], parallel: { lakeUrl: dir, workers: 2 } });
+    for (const id of ["ml", "de"]) {
+      assertEquals((await readBronze(lake, id)).map((r) => [r.text_plain, r.user_name]), [["@cy", "ana.d"]]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
