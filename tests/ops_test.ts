@@ -54,7 +54,7 @@ Deno.test("every task runs with scoped permissions, never -A", async (t) => {
     });
   }
   await t.step("local-only tasks get no network", () => {
-    for (const name of ["demo", "model:synth", "train"]) ok(!deno.tasks[name]!.includes("--allow-net"), name);
+    for (const name of ["demo", "model:synth"]) ok(!deno.tasks[name]!.includes("--allow-net"), name);
   });
 });
 
@@ -65,6 +65,10 @@ Deno.test("main.ts dispatches every subcommand of the binary", async (t) => {
     "label-batch",
     "label-daily",
     "train",
+    "label-bootstrap",
+    "labels-export",
+    "labels-import",
+    "audit",
     "eval",
     "demo",
     "model-pull",
