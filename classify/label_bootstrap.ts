@@ -96,10 +96,14 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
           ));
           io.out(
             `\nLLM: ${
-              s.llm ? `${s.llmCalls} call(s), ${s.llmCacheHits} from cache, ${s.llmFailed} failed, ${s.llmCapped} over the cap` : "off (no OPENAI_API_KEY)"
+              s.llm
+                ? `${s.llmCalls} call(s), ${s.llmCacheHits} from cache, ${s.llmFailed} failed, ${s.llmCapped} over the cap`
+                : "off (no OPENAI_API_KEY)"
             }.`,
           );
-          io.out(`Labels are in ${lake.url}/labels/{course}/; next: deno task labels:export --course ID --out FILE.csv`);
+          io.out(
+            `Labels are in ${lake.url}/labels/{course}/; next: deno task labels:export --course ID --out FILE.csv`,
+          );
         }
         if (faqMissing.length > 0) {
           io.err(`No FAQ matcher for ${faqMissing.join(", ")}: no FAQ-derived labels there.`);

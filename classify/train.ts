@@ -106,7 +106,9 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
             labels: labelsName,
           });
         } catch (e) {
-          if (e instanceof RangeError) throw new UsageError(`${e.message}: add labels of the missing class (labels:export, then labels:import)`);
+          if (e instanceof RangeError) {
+            throw new UsageError(`${e.message}: add labels of the missing class (labels:export, then labels:import)`);
+          }
           throw e;
         }
         head.training = { ...head.training, label_counts: counts };

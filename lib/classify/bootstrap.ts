@@ -24,12 +24,7 @@
 import type { Course } from "../config.ts";
 import type { Lake } from "../lake.ts";
 import { coursePrefix, type Day, parsePartitionKey } from "../layout.ts";
-import {
-  type LabelRecord,
-  mergeLabelsFile,
-  readLabelsFile,
-  type SampleRecord,
-} from "./labels_store.ts";
+import { type LabelRecord, mergeLabelsFile, readLabelsFile, type SampleRecord } from "./labels_store.ts";
 import type { LlmJudge } from "./llm.ts";
 import { BRONZE_COLUMNS, readParquetRows } from "../parquet.ts";
 import { stratifiedSample } from "./sample.ts";

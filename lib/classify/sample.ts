@@ -56,27 +56,25 @@ export function allocate(sizes: ReadonlyMap<string, number>, n: number): Map<str
     return out;
   }
   const keys = [...sizes.keys()].filter((k) => sizes.get(k)! > 0).sort();
-  let left = n;
-  if (n >= keys.length) {
-    for (const k of keys) out.set(k, 1);
-    left -= keys.length;
-  } else for (const k of keys) out.set(k, 0);
-  // Share what is left in proportion to what each stratum still has.
-  const rest = new Map(keys.map((k) => [k, sizes.get(k)! - out.get(k)!]));
-  const restTotal = [...rest.values()].reduce((a, b) => a + b, 0);
-  const quotas = keys.map((k) => ({ k, q: restTotal === 0 ? 0 : (rest.get(k)! * left) / restTotal }));
+  const quotas = keys.map((k) => ({ k, q: (sizes.get(k)! * n) / total }));
   let given = 0;
   for (const { k, q } of quotas) {
-    const whole = Math.floor(q);
-    out.set(k, out.get(k)! + whole);
-    given += whole;
+    out.set(k, Math.floor(q));
+    given += Math.floor(q);
   }
+  // Largest remainders first; ties by key, so the result does not depend on input order.
   quotas.sort((a, b) => (b.q - Math.floor(b.q)) - (a.q - Math.floor(a.q)) || (a.k < b.k ? -1 : 1));
-  for (let i = 0; given < left && i < quotas.length; i++) {
-    const k = quotas[i]!.k;
-    if (out.get(k)! < sizes.get(k)!) {
-      out.set(k, out.get(k)! + 1);
-      given++;
+  for (let i = 0; given < n && i < quotas.length; i++) {
+    out.set(quotas[i]!.k, out.get(quotas[i]!.k)! + 1);
+    given++;
+  }
+  // Every stratum gives one at least: taken from the stratum that gives the most.
+  if (n >= keys.length) {
+    for (const k of keys) {
+      if (out.get(k)! > 0) continue;
+      const richest = keys.reduce((a, b) => (out.get(b)! > out.get(a)! ? b : a));
+      out.set(richest, out.get(richest)! - 1);
+      out.set(k, 1);
     }
   }
   return out;
