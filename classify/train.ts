@@ -11,7 +11,13 @@ import { selectCourses } from "../lib/config.ts";
 import { CLASSIFY_ENV, deviceAndDtype, modelDirOf } from "../lib/classify/setup.ts";
 import { loadEmbedder } from "../lib/classify/embed.ts";
 import { type LabeledText, metrics, parseLabels, score, trainHead } from "../lib/classify/head.ts";
-import { decidePromotion, pointCurrentHead, readCurrentHead, writeHead } from "../lib/classify/heads.ts";
+import {
+  decidePromotion,
+  pointCurrentHead,
+  promotionBasis,
+  readCurrentHead,
+  writeHead,
+} from "../lib/classify/heads.ts";
 import { countBySource, LABELS_ROOT, readCourseLabels } from "../lib/classify/labels_store.ts";
 import type { Lake } from "../lib/lake.ts";
 import { formatTable } from "../lib/tables.ts";
@@ -68,6 +74,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
       throw new TypeError("--promote deploys a head in the lake; it cannot go with --out FILE");
     }
     let examples: LabeledText[];
+    let ids: string[] | undefined;
     let counts: Record<string, number>;
     let labelsName: string;
     // The lake is needed unless a labels file is trained into a head file.
@@ -86,6 +93,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
         );
       }
       examples = records.map((r) => ({ text: r.text, is_faq: r.label }));
+      ids = records.map((r) => r.message_id);
       counts = countBySource(records);
       labelsName = `${LABELS_ROOT}/{${courses.map((co) => co.id).join(",")}}`;
     }
@@ -99,11 +107,13 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
         // Embedded once: training, cross-validation and the deployed head's evaluation share the vectors.
         const encoder = { modelId: embedder.modelId, dims: embedder.dims, modelVersion: embedder.modelVersion };
         let head;
+        let outOfFold: readonly boolean[] = [];
         try {
           head = await trainHead({ ...encoder, embed: () => Promise.resolve(xs) }, examples, {
             c,
             folds,
             labels: labelsName,
+            onOutOfFold: (p) => outOfFold = p,
           });
         } catch (e) {
           if (e instanceof RangeError) {
@@ -111,7 +121,8 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
           }
           throw e;
         }
-        head.training = { ...head.training, label_counts: counts };
+        // The ids let the next --promote compare heads on labels this one never saw.
+        head.training = { ...head.training, label_counts: counts, ...(ids ? { trained_on: ids } : {}) };
         const cv = head.metrics;
         let where: string;
         if (values.out) {
@@ -120,19 +131,24 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
         } else where = `${lake!.url}/${await writeHead(lake!, head)}`;
         let decision;
         let currentF1: number | undefined;
+        let candidateF1 = cv.f1!;
         if (values.promote) {
           const current = await readCurrentHead(lake!);
           let against;
           if (current) {
             const h = current.head;
             const comparable = h.embedding_model === embedder.modelId && h.embedding_dims === embedder.dims;
+            const c = promotionBasis(h.training?.trained_on, ids, examples.map((e) => e.is_faq), outOfFold);
             if (comparable) {
-              const truth = examples.map((e) => e.is_faq);
-              currentF1 = metrics(truth, xs.map((x) => score(h, x) >= h.thresholds.decision)).f1;
+              currentF1 = metrics(
+                c.idx.map((i) => examples[i]!.is_faq),
+                c.idx.map((i) => score(h, xs[i]!) >= h.thresholds.decision),
+              ).f1;
+              candidateF1 = c.candidateF1;
             }
-            against = { version: h.version, f1: currentF1 ?? 0, comparable };
+            against = { version: h.version, f1: currentF1 ?? 0, comparable, basis: c.basis };
           }
-          decision = decidePromotion({ version: head.version, f1: cv.f1! }, against);
+          decision = decidePromotion({ version: head.version, f1: candidateF1 }, against);
           if (decision.promote && current?.head.version !== head.version) {
             await pointCurrentHead(lake!, head, { cvF1: cv.f1!, previous: current?.head.version ?? null });
           }
@@ -144,7 +160,14 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
             head: where,
             metrics: cv,
             label_counts: counts,
-            ...(decision ? { promoted: decision.promote, current_f1: currentF1 ?? null, reason: decision.reason } : {}),
+            ...(decision
+              ? {
+                promoted: decision.promote,
+                current_f1: currentF1 ?? null,
+                candidate_f1: candidateF1,
+                reason: decision.reason,
+              }
+              : {}),
           }));
         } else {
           io.out(formatTable(["examples", "FAQ", "folds", "precision", "recall", "F1", "accuracy", "by source"], [[

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { type Head, parseHead } from "./head.ts";
+import { type Head, metrics, parseHead } from "./head.ts";
 import type { Lake } from "../lake.ts";
 
 /** Prefix of the trained heads. */
@@ -150,12 +150,13 @@ export interface PromotionDecision {
 /**
  * Whether a newly trained head should replace the deployed one: only when its
  * cross-validated F1 is not worse than the deployed head's F1 on the same
- * labels. The deployed head may have been trained on some of those labels, so
- * its figure is optimistic and the rule errs on the side of keeping it.
+ * labels. Where the deployed head was trained on some of those labels, the
+ * caller compares on the others (`basis` says which); otherwise the deployed
+ * head's figure is optimistic and the rule errs on the side of keeping it.
  *
  * @param candidate The new head's version and CV F1.
  * @param current The deployed head's version and F1 on the same labels, or `undefined` when there is none (or it
- *   cannot be compared: `comparable: false`).
+ *   cannot be compared: `comparable: false`); `basis` names the labels compared on.
  * @returns The decision.
  * @example
  * ```ts
@@ -165,9 +166,10 @@ export interface PromotionDecision {
  */
 export function decidePromotion(
   candidate: { version: string; f1: number },
-  current: { version: string; f1: number; comparable: boolean } | undefined,
+  current: { version: string; f1: number; comparable: boolean; basis?: string } | undefined,
 ): PromotionDecision {
   const f = (x: number) => x.toFixed(3);
+  const on = current?.basis ?? "the same labels";
   if (!current) return { promote: true, reason: `no head was deployed, so the new head ${candidate.version} wins` };
   if (current.version === candidate.version) {
     return { promote: true, reason: `the new head ${candidate.version} is the deployed one (same weights)` };
@@ -184,15 +186,59 @@ export function decidePromotion(
       promote: true,
       reason: `the new head ${candidate.version} wins: CV F1 ${f(candidate.f1)} >= ${
         f(current.f1)
-      } of the deployed head ${current.version} on the same labels`,
+      } of the deployed head ${current.version} on ${on}`,
     };
   }
   return {
     promote: false,
     reason: `the deployed head ${current.version} wins: its F1 ${
       f(current.f1)
-    } on the same labels beats the new head ${candidate.version}'s CV F1 ${f(candidate.f1)}; the new head is kept at ${
+    } on ${on} beats the new head ${candidate.version}'s CV F1 ${f(candidate.f1)}; the new head is kept at ${
       headKey(candidate.version)
     } but not deployed`,
   };
+}
+
+/** Labels a deployed head must not have seen, at the least, for the comparison to use them alone. */
+export const MIN_UNSEEN = 10;
+
+/** The labels a promotion compares on, from {@linkcode promotionBasis}. */
+export interface PromotionBasis {
+  /** Indexes of the examples compared on. */
+  idx: number[];
+  /** The new head's F1 there, from its out-of-fold predictions. */
+  candidateF1: number;
+  /** Which labels, in words. */
+  basis: string;
+}
+
+/**
+ * Which labels a promotion compares the heads on: those the deployed head was
+ * not trained on, when there are at least {@linkcode MIN_UNSEEN} of them with
+ * both classes, so that both heads are judged out of sample (the new one by
+ * its out-of-fold predictions); otherwise all of them, which favours the
+ * deployed head.
+ *
+ * @param trainedOn The deployed head's `training.trained_on` (message ids), if it has one.
+ * @param ids The message id of each example, when the labels came from the lake.
+ * @param truth Each example's label.
+ * @param outOfFold The new head's out-of-fold prediction of each example.
+ * @returns The examples compared on, the new head's F1 there, and the basis in words.
+ */
+export function promotionBasis(
+  trainedOn: unknown,
+  ids: readonly string[] | undefined,
+  truth: readonly boolean[],
+  outOfFold: readonly boolean[],
+): PromotionBasis {
+  const all = truth.map((_, i) => i);
+  const seen = Array.isArray(trainedOn) ? new Set(trainedOn as string[]) : undefined;
+  const unseen = seen && ids ? all.filter((i) => !seen.has(ids[i]!)) : [];
+  const bothClasses = new Set(unseen.map((i) => truth[i])).size === 2;
+  const idx = unseen.length >= MIN_UNSEEN && bothClasses ? unseen : all;
+  const candidateF1 = metrics(idx.map((i) => truth[i]!), idx.map((i) => outOfFold[i]!)).f1;
+  const basis = idx === all
+    ? `the same ${all.length} labels`
+    : `the ${idx.length} labels it was not trained on (the new head's out-of-fold predictions there)`;
+  return { idx, candidateF1, basis };
 }

@@ -252,6 +252,7 @@ Deno.test("The learning loop: bootstrap, CSV audit, train --promote, label:batch
         const labels = await readCourseLabels(lake, "ml-zoomcamp");
         const head = JSON.parse(new TextDecoder().decode(await lake.read(headKey(promoted))));
         assertEquals(head.metrics.examples, labels.length);
+        assertEquals(head.training.trained_on, labels.map((l) => l.message_id));
         assertEquals(head.training.label_counts, {
           llm: labels.filter((l) => l.source === "llm").length,
           faq: 0,
@@ -273,7 +274,8 @@ Deno.test("The learning loop: bootstrap, CSV audit, train --promote, label:batch
       assertEquals(r.code, 0, r.err);
       const s = json(r.out);
       ok(s.version !== promoted);
-      ok(s.current_f1 > s.metrics.f1, `deployed ${s.current_f1} vs new ${s.metrics.f1}`);
+      assertEquals(s.candidate_f1, s.metrics.f1); // the same labels as the deployed head's: compared on all
+      ok(s.current_f1 > s.candidate_f1, `deployed ${s.current_f1} vs new ${s.candidate_f1}`);
       assertEquals(s.promoted, false);
       ok(s.reason.startsWith(`the deployed head ${promoted} wins`), s.reason);
       assertEquals(await lake.read(CURRENT_HEAD_KEY), before);

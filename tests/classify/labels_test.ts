@@ -11,7 +11,7 @@ import {
   resolveLabels,
 } from "../../lib/classify/labels_store.ts";
 import { csvCell, formatCsv, parseCsv, parseHumanLabel, uncell } from "../../lib/classify/labels_csv.ts";
-import { decidePromotion, headKey, readCurrentHead } from "../../lib/classify/heads.ts";
+import { decidePromotion, headKey, promotionBasis, readCurrentHead } from "../../lib/classify/heads.ts";
 import { belowFloor, scoreBand } from "../../lib/classify/audit.ts";
 import { MemoryLake } from "../../lib/lake.ts";
 import { enc } from "../_helpers.ts";
@@ -138,6 +138,19 @@ Deno.test("decidePromotion() keeps the deployed head unless the new one is at le
     );
     ok(decidePromotion({ version: "b", f1: 0.1 }, { version: "a", f1: 0.9, comparable: false }).promote);
     ok(decidePromotion({ version: "a", f1: 0.1 }, { version: "a", f1: 0.9, comparable: true }).promote);
+  });
+  await t.step("heads are compared on the labels the deployed head never saw, when there are enough", () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `c:${i}`);
+    const truth = ids.map((_, i) => i % 3 === 0);
+    const oof = truth.map((t, i) => (i < 20 ? !t : t)); // wrong on the first 20, right on the last 10
+    const fresh = promotionBasis(ids.slice(0, 20), ids, truth, oof);
+    assertEquals(fresh.idx, Array.from({ length: 10 }, (_, i) => 20 + i));
+    assertEquals(fresh.candidateF1, 1);
+    ok(fresh.basis.startsWith("the 10 labels it was not trained on"));
+    const few = promotionBasis(ids.slice(0, 25), ids, truth, oof);
+    assertEquals([few.idx.length, few.basis], [30, "the same 30 labels"]);
+    assertEquals(promotionBasis(undefined, ids, truth, oof).idx.length, 30);
+    assertEquals(promotionBasis(ids.slice(0, 20), undefined, truth, oof).idx.length, 30);
   });
   await t.step("head keys are safe and a broken pointer is explained", async () => {
     assertEquals(headKey("abc123"), "models/heads/abc123.json");
