@@ -249,7 +249,7 @@ export async function setupClassifier(options: SetupOptions): Promise<Classifier
   const maxCalls = llmMaxCallsOf(flags, options.config);
 
   await checkModelDir(modelDir, dtype);
-  let headFile = flags.head ?? env.HEAD_FILE;
+  let headFile = flags.head ?? (env.HEAD_FILE || undefined);
   let head: Head | undefined;
   if (headFile === undefined && options.headLake && options.needHead !== false) {
     const current = await readCurrentHead(options.headLake);
