@@ -5,7 +5,7 @@
  * @module
  */
 
-import { EXIT, processIo, runTask, type TaskSpec } from "../lib/cli.ts";
+import { EXIT, processIo, runTask, type TaskSpec, UsageError } from "../lib/cli.ts";
 import { importLabelsCsv } from "../lib/classify/labels_csv.ts";
 
 const USAGE = `Usage: deno task labels:import FILE.csv [options]
@@ -46,7 +46,14 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
     return {
       lakeUrl: lake.url,
       async run() {
-        const s = await importLabelsCsv(lake, text, { courses: config.courses.map((c) => c.id), file });
+        let s;
+        try {
+          s = await importLabelsCsv(lake, text, { courses: config.courses.map((c) => c.id), file });
+        } catch (e) {
+          // A file with no usable header is a wrong argument, not a failed run.
+          if (e instanceof TypeError) throw new UsageError(e.message);
+          throw e;
+        }
         const total = Object.values(s.imported).reduce((a, b) => a + b, 0);
         if (json) {
           for (const p of s.problems) io.out(JSON.stringify({ event: "bad_row", file, ...p }));

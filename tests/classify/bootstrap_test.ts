@@ -354,6 +354,8 @@ Deno.test("The learning loop: bootstrap, CSV audit, train --promote, label:batch
     });
 
     await t.step("wrong flags exit 2 with the reason", async () => {
+      await Deno.writeTextFile(`${dir}/noheader.csv`, "id,label\r\nml-zoomcamp:1.0,1\r\n");
+      await Deno.writeTextFile(`${dir}/empty.csv`, "");
       const cases: [(a: string[]) => Promise<number>, string[], string][] = [
         [bootstrapMain, ["--sample", "0"], '--sample "0" must be a whole number'],
         [bootstrapMain, ["--since", "2024-03-01", "--until", "2024-01-01"], "is after --until"],
@@ -361,6 +363,12 @@ Deno.test("The learning loop: bootstrap, CSV audit, train --promote, label:batch
         [exportMain, ["--course", "nope", "--out", "x.csv"], 'Course "nope" is not in'],
         [importMain, [], "Give one CSV file"],
         [importMain, [`${dir}/missing.csv`], "does not exist: write one with deno task labels:export"],
+        [
+          importMain,
+          [`${dir}/noheader.csv`],
+          'the header needs "message_id" and "human_label" columns (found: id, label)',
+        ],
+        [importMain, [`${dir}/empty.csv`], "has no readable header row"],
         [auditMain, ["--min-f1", "2"], '--min-f1 "2" must be from 0 to 1'],
         [auditMain, ["--days", "0"], '--days "0" must be a whole number'],
         [trainMain, ["--model", TINY, "--promote", "--out", `${dir}/h.json`], "--promote deploys a head in the lake"],
