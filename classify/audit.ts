@@ -25,7 +25,7 @@ Options:
   --sample N           decisions drawn per course (default 100)
   --min-f1 F           exit 1 when a course's F1 is below F (or cannot be measured)
   --course ID          only this course; repeat for several
-  --llm-max-calls N    LLM requests per run at most (default 200)
+  --llm-max-calls N    LLM requests per run at most (default: --sample times the courses)
   --lake URL           the lake (default: $LAKE_URL, then ./lake)
   --config FILE        the courses file (default: courses.yml)
   --log-format F       text (default) or json
@@ -65,9 +65,10 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
       minF1 = Number(values["min-f1"]);
       if (!(minF1 >= 0 && minF1 <= 1)) throw new RangeError(`--min-f1 "${values["min-f1"]}" must be from 0 to 1`);
     }
-    const maxCalls = llmMaxCallsOf(values, config);
+    // The sample is the budget: by default the cap lets every sampled message be asked once.
+    const maxCalls = llmMaxCallsOf(values, config) ?? sample * courses.length;
     const lake = await openLake();
-    const { llm } = setupLlm(env, { ...(maxCalls !== undefined ? { maxCalls } : {}), cache: lake });
+    const { llm } = setupLlm(env, { maxCalls, cache: lake });
     if (!llm) io.err("No OPENAI_API_KEY: only decisions with a human label (labels:import) are counted.");
     return {
       lakeUrl: lake.url,

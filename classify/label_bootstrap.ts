@@ -25,7 +25,8 @@ Options:
   --seed S             the seed of the draw (default 1)
   --since YYYY-MM-DD   first day of bronze (default: the first)
   --until YYYY-MM-DD   last day of bronze (default: the last)
-  --llm-max-calls N    LLM requests per run at most (default 200); run again to label the rest
+  --llm-max-calls N    LLM requests per run at most (default: --sample times the courses, unless
+                       courses.yml sets classifier.llm_max_calls); run again to label the rest
   --lake URL           the lake (default: $LAKE_URL, then ./lake)
   --config FILE        the courses file (default: courses.yml)
   --log-format F       text (default) or json
@@ -58,9 +59,10 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
     if (!Number.isInteger(sample) || sample < 1) {
       throw new RangeError(`--sample "${values.sample}" must be a whole number of 1 or more`);
     }
-    const maxCalls = llmMaxCallsOf(values, config);
+    // The sample is the budget: by default the cap lets every sampled message be asked once.
+    const maxCalls = llmMaxCallsOf(values, config) ?? sample * courses.length;
     const lake = await openLake();
-    const { llm } = setupLlm(env, { ...(maxCalls !== undefined ? { maxCalls } : {}), cache: lake });
+    const { llm } = setupLlm(env, { maxCalls, cache: lake });
     const faq = faqMatcherFor(lake);
     const options: BootstrapOptions = {
       courses,

@@ -434,3 +434,38 @@ Deno.test("bootstrap() without an LLM writes FAQ-derived positives only, and say
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("label:bootstrap stops at the LLM call cap, says so, and the next runs go on from the cache", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "lake-cap-" });
+  const llm = truthfulLlm();
+  try {
+    await historyLake(dir);
+    const env = { OPENAI_API_KEY: "k", OPENAI_BASE_URL: llm.baseURL, LLM_MODEL: "fake-cap" };
+    const args = [
+      "--lake",
+      dir,
+      "--config",
+      CONFIG,
+      "--course",
+      "ml-zoomcamp",
+      "--sample",
+      "12",
+      "--log-format",
+      "json",
+    ];
+    const runs: [number, number, number, number][] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await withLlmEnv(env, () => capture(() => bootstrapMain([...args, "--llm-max-calls", "5"])));
+      const s = json(r.out);
+      runs.push([r.code, s.llmCalls, s.llmCacheHits, s.llmCapped]);
+      if (s.llmCapped > 0) ok(r.err.includes(`${s.llmCapped} message(s) over the LLM call cap: run again`), r.err);
+    }
+    assertEquals(runs, [[1, 5, 0, 7], [1, 5, 5, 2], [0, 2, 10, 0], [0, 0, 12, 0]]);
+    assertEquals(llm.requests, 12);
+    const d = await withLlmEnv(env, () => capture(() => bootstrapMain([...args, "--seed", "2"])));
+    ok(json(d.out).llmCapped === 0, "without --llm-max-calls the whole sample is the budget");
+  } finally {
+    await llm.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
