@@ -155,17 +155,27 @@ export interface BootstrapSummary {
   llmCapped: number;
 }
 
-function monthOf(row: BronzeRow): string {
+/** What bootstrap keeps of a candidate: a long history holds many, so not the whole bronze row. */
+interface Candidate {
+  message_id: string;
+  text_plain: string | null;
+  year: number;
+  month: number;
+}
+
+function monthOf(row: Candidate): string {
   return `${row.year}-${String(row.month).padStart(2, "0")}`;
 }
 
-async function readCandidates(lake: Lake, courseId: string, options: BootstrapOptions): Promise<BronzeRow[]> {
-  const out: BronzeRow[] = [];
+async function readCandidates(lake: Lake, courseId: string, options: BootstrapOptions): Promise<Candidate[]> {
+  const out: Candidate[] = [];
   for await (const e of lake.list(coursePrefix("bronze", courseId))) {
     const ref = parsePartitionKey(e.key);
     if (!ref || (options.since && ref.day < options.since) || (options.until && ref.day > options.until)) continue;
     for (const row of readParquetRows<BronzeRow>(BRONZE_COLUMNS, await lake.read(e.key))) {
-      if (options.prefilter(row)) out.push(row);
+      if (options.prefilter(row)) {
+        out.push({ message_id: row.message_id, text_plain: row.text_plain, year: row.year, month: row.month });
+      }
     }
   }
   return out;

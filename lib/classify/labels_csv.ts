@@ -36,6 +36,9 @@ export const CSV_COLUMNS: readonly string[] = Object.freeze([
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 
+/** Excel holds at most 32,767 characters in a cell; longer texts are cut (the lake keeps them whole). */
+export const MAX_CELL_CHARS = 32_000;
+
 /**
  * One CSV cell: made formula-safe, then quoted when RFC 4180 needs it.
  *
@@ -211,7 +214,7 @@ export async function exportLabelsCsv(lake: Lake, courseId: string): Promise<{ c
     const l = labels.get(id);
     return [
       id,
-      texts.get(id)!,
+      cut(texts.get(id)!),
       l ? (l.label ? "1" : "0") : "",
       l?.source ?? "",
       l ? String(l.confidence) : "",
@@ -220,6 +223,10 @@ export async function exportLabelsCsv(lake: Lake, courseId: string): Promise<{ c
     ];
   });
   return { csv: formatCsv(CSV_COLUMNS, rows), rows: rows.length };
+}
+
+function cut(text: string): string {
+  return text.length > MAX_CELL_CHARS ? `${text.slice(0, MAX_CELL_CHARS)}…` : text;
 }
 
 /** One row `labels:import` could not take. */

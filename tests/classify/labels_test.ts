@@ -10,7 +10,15 @@ import {
   readCourseLabels,
   resolveLabels,
 } from "../../lib/classify/labels_store.ts";
-import { csvCell, formatCsv, parseCsv, parseHumanLabel, uncell } from "../../lib/classify/labels_csv.ts";
+import {
+  csvCell,
+  exportLabelsCsv,
+  formatCsv,
+  MAX_CELL_CHARS,
+  parseCsv,
+  parseHumanLabel,
+  uncell,
+} from "../../lib/classify/labels_csv.ts";
 import { decidePromotion, headKey, promotionBasis, readCurrentHead } from "../../lib/classify/heads.ts";
 import { belowFloor, scoreBand } from "../../lib/classify/audit.ts";
 import { MemoryLake } from "../../lib/lake.ts";
@@ -115,6 +123,20 @@ Deno.test("The audit CSV is RFC 4180, formula-safe, and reads back bad rows one 
       [5, "a quoted cell is never closed"],
       [6, ["last", "5"]],
     ]);
+  });
+  await t.step("the export cuts a text too long for a spreadsheet cell and defuses formulas", async () => {
+    const lake = new MemoryLake();
+    const long = "x".repeat(MAX_CELL_CHARS + 500);
+    await mergeLabelsFile(lake, "ml", "sample", [
+      { message_id: "ml:1", text: long, month: "2024-01" },
+      { message_id: "ml:2", text: "=cmd|' /C calc'!A0", month: "2024-01" },
+    ]);
+    const { csv, rows } = await exportLabelsCsv(lake, "ml");
+    const cells = parseCsv(csv).slice(1).map((r) => r.cells!);
+    assertEquals(rows, 2);
+    assertEquals(cells[0]![1]!.length, MAX_CELL_CHARS + 1);
+    assertEquals(cells[1]![1], "'=cmd|' /C calc'!A0");
+    assertEquals(cells.map((c) => [c[2], c[3], c[6]]), [["", "", ""], ["", "", ""]]);
   });
   await t.step("human labels", () => {
     for (const v of ["1", "true", "YES", " y "]) assertEquals(parseHumanLabel(v), true, v);
