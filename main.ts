@@ -5,10 +5,14 @@
  * @module
  */
 
+import { main as audit } from "./classify/audit.ts";
 import { main as demo } from "./classify/demo.ts";
 import { main as evaluate } from "./classify/eval.ts";
 import { main as labelBatch } from "./classify/label_batch.ts";
+import { main as labelBootstrap } from "./classify/label_bootstrap.ts";
 import { main as labelDaily } from "./classify/label_daily.ts";
+import { main as labelsExport } from "./classify/labels_export.ts";
+import { main as labelsImport } from "./classify/labels_import.ts";
 import { main as modelPull } from "./classify/model_pull.ts";
 import { main as modelSynth } from "./classify/model_synth.ts";
 import { main as train } from "./classify/train.ts";
@@ -24,7 +28,11 @@ export const COMMANDS: Readonly<Record<string, [(args: string[]) => Promise<numb
   "import-export": [importExport, "one channel of a Slack export into raw files"],
   "label-batch": [labelBatch, "bronze to gold FAQ labels, for a window"],
   "label-daily": [labelDaily, "bronze to gold for what changed since the last run"],
-  train: [train, "train the logistic head on labeled messages"],
+  train: [train, "train the logistic head on the lake's labels; --promote deploys it"],
+  "label-bootstrap": [labelBootstrap, "first training labels from the LLM and the FAQ"],
+  "labels-export": [labelsExport, "a course's labels as a CSV for the human audit"],
+  "labels-import": [labelsImport, "the human audit's CSV back into the lake"],
+  audit: [audit, "precision, recall and F1 of the deployed classifier over 30 days"],
   eval: [evaluate, "precision, recall and a suggested band on labeled messages"],
   demo: [demo, "the whole pipeline on the bundled fixtures, offline"],
   "model-pull": [modelPull, "download the embedding model once"],
@@ -34,7 +42,7 @@ export const COMMANDS: Readonly<Record<string, [(args: string[]) => Promise<numb
 const USAGE = `Usage: slack-faq <command> [options]   (each command takes --help)
 
 Commands:
-${Object.entries(COMMANDS).map(([name, [, what]]) => `  ${name.padEnd(14)} ${what}`).join("\n")}`;
+${Object.entries(COMMANDS).map(([name, [, what]]) => `  ${name.padEnd(16)} ${what}`).join("\n")}`;
 
 /**
  * Runs a subcommand.

@@ -68,7 +68,7 @@ function spec(mode: "batch" | "daily"): TaskSpec<typeof OPTIONS> {
       const since = dayFlag(values.since, "since");
       const until = dayFlag(values.until, "until");
       const date = dayFlag(values.date, "date");
-      const clf = await setupClassifier({ flags: values, env, config, cache: lake });
+      const clf = await setupClassifier({ flags: values, env, config, cache: lake, headLake: lake });
       const options: LabelOptions = {
         courses,
         embedder: clf.embedder,
@@ -82,6 +82,7 @@ function spec(mode: "batch" | "daily"): TaskSpec<typeof OPTIONS> {
         force: values.force ?? false,
         ...(clf.llm ? { llm: clf.llm } : {}),
       };
+      io.err(`Head ${clf.head.version} (${clf.headFile}).`);
       if (clf.llmNotice) io.err(clf.llmNotice);
       return {
         lakeUrl: lake.url,

@@ -46,8 +46,34 @@ Deno.test("daily.yml runs fetch, ingest then label:daily on a schedule, through 
   ok(job.steps.some((s: Json) => s.uses === "actions/cache@v4" && String(s.with.path).includes("models")));
 });
 
+Deno.test("weekly.yml runs the 30-day audit with a --min-f1 floor, through OIDC, never beside the daily job", () => {
+  const weekly = workflow("weekly.yml");
+  ok(weekly.on.schedule[0].cron);
+  ok("workflow_dispatch" in weekly.on);
+  assertEquals(weekly.permissions, { "id-token": "write", "contents": "read" });
+  assertEquals(weekly.concurrency.group, workflow("daily.yml").concurrency.group);
+  const job = weekly.jobs.audit;
+  const runs = job.steps.map((s: Json) => s.run ?? "").join("\n");
+  ok(/deno task audit --days 30 --min-f1/.test(runs), runs);
+  ok(job.env.OPENAI_API_KEY.includes("secrets.OPENAI_API_KEY"));
+  ok(!JSON.stringify(weekly).includes("AWS_SECRET_ACCESS_KEY"), "no long-lived keys");
+});
+
 Deno.test("every task runs with scoped permissions, never -A", async (t) => {
-  for (const name of ["fetch", "ingest", "label:daily", "label:batch", "compile"]) ok(deno.tasks[name], name);
+  for (
+    const name of [
+      "fetch",
+      "ingest",
+      "label:daily",
+      "label:batch",
+      "label:bootstrap",
+      "labels:export",
+      "labels:import",
+      "train",
+      "audit",
+      "compile",
+    ]
+  ) ok(deno.tasks[name], name);
   for (const [name, cmd] of Object.entries(deno.tasks)) {
     // Benchmarks are developer tools that start servers and processes; the product's tasks are scoped.
     if (!/^deno (run|compile) /.test(cmd) || name.startsWith("bench")) continue;
@@ -59,7 +85,7 @@ Deno.test("every task runs with scoped permissions, never -A", async (t) => {
     });
   }
   await t.step("local-only tasks get no network", () => {
-    for (const name of ["demo", "model:synth", "train"]) ok(!deno.tasks[name]!.includes("--allow-net"), name);
+    for (const name of ["demo", "model:synth"]) ok(!deno.tasks[name]!.includes("--allow-net"), name);
   });
 });
 
@@ -71,6 +97,10 @@ Deno.test("main.ts dispatches every subcommand of the binary", async (t) => {
     "label-batch",
     "label-daily",
     "train",
+    "label-bootstrap",
+    "labels-export",
+    "labels-import",
+    "audit",
     "eval",
     "demo",
     "model-pull",

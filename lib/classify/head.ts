@@ -245,14 +245,14 @@ export function metrics(truth: readonly boolean[], predicted: readonly boolean[]
  * @param ys Labels, 0 or 1.
  * @param folds Folds.
  * @param options Training options.
- * @returns Metrics over the out-of-fold predictions.
+ * @returns Metrics over the out-of-fold predictions, and those predictions.
  */
 export function crossValidate(
   xs: readonly (Float32Array | readonly number[])[],
   ys: readonly number[],
   folds: number,
   options: TrainOptions = {},
-): Metrics & { folds: number } {
+): Metrics & { folds: number; predicted: boolean[] } {
   // Deal each class round-robin into folds, so every fold keeps the class balance.
   const fold = new Array<number>(ys.length);
   let seenPos = 0, seenNeg = 0;
@@ -268,7 +268,7 @@ export function crossValidate(
       if (fold[i] === f) predicted[i] = score(head, xs[i]!) >= 0.5;
     });
   }
-  return { ...metrics(ys.map((y) => y === 1), predicted), folds };
+  return { ...metrics(ys.map((y) => y === 1), predicted), folds, predicted };
 }
 
 /**
@@ -487,6 +487,12 @@ export interface TrainHeadOptions extends TrainOptions {
    * @default {undefined}
    */
   labels?: string;
+  /**
+   * Receives the cross-validation's out-of-fold predictions, one per example,
+   * to compare heads on the same examples.
+   * @default {undefined}
+   */
+  onOutOfFold?: (predicted: readonly boolean[]) => void;
 }
 
 /** What the head is trained on: the encoder's identity and its function. */
@@ -521,6 +527,7 @@ export async function trainHead(
   const positives = ys.filter((y) => y === 1).length;
   const folds = Math.max(2, Math.min(options.folds ?? 5, positives, ys.length - positives));
   const cv = crossValidate(xs, ys, folds, options);
+  options.onOutOfFold?.(cv.predicted);
   const fit = trainLogistic(xs, ys, options);
   const coef = fit.coef.map((w) => Number(w.toPrecision(8)));
   const intercept = Number(fit.intercept.toPrecision(8));

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import type { Config } from "../config.ts";
 import { checkModelDir, type Device, type Dtype, type Embedder, loadEmbedder } from "./embed.ts";
 import { checkBand, checkHeadMatches, type Head, parseHead } from "./head.ts";
+import { readCurrentHead } from "./heads.ts";
 import type { Lake } from "../lake.ts";
 import { LlmJudge } from "./llm.ts";
 import { makePrefilter } from "./prefilter.ts";
@@ -56,7 +57,8 @@ export const CLASSIFY_FLAG_OPTIONS = {
 /** Help text of {@linkcode ClassifyFlags}. */
 export const CLASSIFY_FLAG_HELP =
   `  --model DIR          the embedding model folder (default: $MODEL_DIR, then ${DEFAULT_MODEL_DIR})
-  --head FILE          the head (default: $HEAD_FILE, then DIR/head.json, then models/head.json)
+  --head FILE          the head (default: $HEAD_FILE, then the lake's models/heads/current.json,
+                       then DIR/head.json, then models/head.json)
   --device D           wasm (default, onnxruntime-web) or cpu (native onnxruntime-node)
   --dtype T            fp32, q8 or auto (default: q8 when onnx/model_quantized.onnx exists)
   --batch-size N       texts per forward pass (default 64)
@@ -95,7 +97,7 @@ export interface Classifier {
   embedder: Embedder;
   /** The head. */
   head: Head;
-  /** Where the head came from. */
+  /** Where the head came from: a file, or the lake's key as a URL. */
   headFile: string;
   /** The band. */
   band: { low: number; high: number };
@@ -125,6 +127,72 @@ export interface SetupOptions {
    * @default {true}
    */
   needHead?: boolean;
+  /**
+   * The lake whose deployed head (`models/heads/current.json`) is used when
+   * neither `--head` nor `HEAD_FILE` names one.
+   * @default {undefined} no lookup in the lake
+   */
+  headLake?: Lake;
+}
+
+/** The LLM judge the environment configures, or a notice that there is none. */
+export interface LlmSetup {
+  /** The judge, when `OPENAI_API_KEY` is set. */
+  llm?: LlmJudge;
+  /** The key is not set: a one-line notice for the entrypoint to print. */
+  notice?: string;
+}
+
+/**
+ * The LLM judge from the environment (`OPENAI_API_KEY`, `OPENAI_BASE_URL`,
+ * `LLM_MODEL`), with the per-run cap and the lake cache.
+ *
+ * @param env The environment, by name.
+ * @param options The cap and the cache.
+ * @returns The judge, or a notice when there is no key.
+ */
+export function setupLlm(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { maxCalls?: number; cache?: Lake } = {},
+): LlmSetup {
+  if (!env.OPENAI_API_KEY) return { notice: "no OPENAI_API_KEY" };
+  return {
+    llm: new LlmJudge({
+      apiKey: env.OPENAI_API_KEY,
+      model: env.LLM_MODEL || DEFAULT_LLM_MODEL,
+      ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
+      ...(options.maxCalls !== undefined ? { maxCalls: options.maxCalls } : {}),
+      ...(options.cache ? { cache: options.cache } : {}),
+    }),
+  };
+}
+
+/**
+ * Checks `--llm-max-calls`, falling back on the configuration.
+ *
+ * @param flags The flags.
+ * @param config The configuration.
+ * @returns The cap, or `undefined` for the default.
+ * @throws {RangeError} When it is not a whole number.
+ */
+export function llmMaxCallsOf(flags: { "llm-max-calls"?: string }, config?: Config): number | undefined {
+  return number(flags["llm-max-calls"], "llm-max-calls", 0, 1e9, true) ?? config?.classifier.llmMaxCalls;
+}
+
+/**
+ * The candidate filter the configuration's `classifier:` section describes.
+ *
+ * @param config The configuration.
+ * @returns The predicate.
+ */
+export function prefilterOf(config?: Config): (row: BronzeRow) => boolean {
+  const settings = config?.classifier ?? {};
+  return makePrefilter({
+    minChars: settings.minChars,
+    maxChars: settings.maxChars,
+    allowSubtypes: settings.allowSubtypes,
+    extraPatterns: settings.extraPatterns,
+  });
 }
 
 /**
@@ -178,15 +246,22 @@ export async function setupClassifier(options: SetupOptions): Promise<Classifier
   const batchSize = number(flags["batch-size"], "batch-size", 1, 4096, true);
   const low = number(flags.low, "low", 0, 1);
   const high = number(flags.high, "high", 0, 1);
-  const maxCalls = number(flags["llm-max-calls"], "llm-max-calls", 0, 1e9, true) ?? settings.llmMaxCalls;
+  const maxCalls = llmMaxCallsOf(flags, options.config);
 
   await checkModelDir(modelDir, dtype);
-  let headFile = flags.head ?? env.HEAD_FILE;
+  let headFile = flags.head ?? (env.HEAD_FILE || undefined);
+  let head: Head | undefined;
+  if (headFile === undefined && options.headLake && options.needHead !== false) {
+    const current = await readCurrentHead(options.headLake);
+    if (current) {
+      head = current.head;
+      headFile = `${options.headLake.url}/${current.pointer.key}`;
+    }
+  }
   if (headFile === undefined) {
     headFile = (await exists(path.join(modelDir, "head.json"))) ? path.join(modelDir, "head.json") : "models/head.json";
   }
-  let head: Head | undefined;
-  if (options.needHead !== false) {
+  if (options.needHead !== false && head === undefined) {
     let text: string;
     try {
       text = await Deno.readTextFile(headFile);
@@ -204,23 +279,10 @@ export async function setupClassifier(options: SetupOptions): Promise<Classifier
     high: high ?? settings.high ?? head?.thresholds.high ?? 0.65,
   };
   checkBand(band.low, band.high, "--low/--high");
-  const prefilter = makePrefilter({
-    minChars: settings.minChars,
-    maxChars: settings.maxChars,
-    allowSubtypes: settings.allowSubtypes,
-    extraPatterns: settings.extraPatterns,
-  });
+  const prefilter = prefilterOf(options.config);
   const out: Classifier = { embedder, head: head!, headFile, band, prefilter };
-  if (env.OPENAI_API_KEY) {
-    out.llm = new LlmJudge({
-      apiKey: env.OPENAI_API_KEY,
-      model: env.LLM_MODEL || DEFAULT_LLM_MODEL,
-      ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
-      ...(maxCalls !== undefined ? { maxCalls } : {}),
-      ...(options.cache ? { cache: options.cache } : {}),
-    });
-  } else {
-    out.llmNotice = "LLM fallback is off (no OPENAI_API_KEY): the model decides inside the band too.";
-  }
+  const { llm } = setupLlm(env, { ...(maxCalls !== undefined ? { maxCalls } : {}), cache: options.cache });
+  if (llm) out.llm = llm;
+  else out.llmNotice = "LLM fallback is off (no OPENAI_API_KEY): the model decides inside the band too.";
   return out;
 }
