@@ -9,8 +9,10 @@
  *   calls run a few at a time, and a run makes at most `maxCalls` of them.
  * - Answers are cached in the lake, keyed by a hash of the redacted text, the
  *   model and the prompt version, so a rerun with the same band costs nothing.
- * - Mentions, emails, URLs' queries and Slack tokens are redacted before any
- *   text leaves the machine.
+ * - Every text is passed through `redactForLlm` (`lib/redact.ts`, which lists
+ *   what it removes) before it leaves the machine, and error messages and
+ *   reasons kept in gold through `redactSecrets`, with the API key itself
+ *   removed: no request body, header or key is ever quoted.
  * - A failure never fails the run: the caller keeps the model's decision.
  *
  * @module
@@ -21,7 +23,9 @@ import OpenAI from "openai";
 import { LakeNotFoundError } from "../errors.ts";
 import type { Lake } from "../lake.ts";
 import { STATE_ROOT } from "../layout.ts";
-import { redactTokens } from "../slack/message.ts";
+import { REDACTED, redactForLlm, redactSecrets } from "../redact.ts";
+
+export { redactForLlm } from "../redact.ts";
 
 /** Bumped whenever the prompt changes, so cached answers of an old prompt are not reused. */
 export const PROMPT_VERSION = "faq-2024-1";
@@ -89,24 +93,9 @@ export interface LlmOptions {
   cache?: Lake;
 }
 
-/**
- * Removes what must not leave the machine: mentions, emails, Slack tokens and
- * URL query strings (which can carry tokens).
- *
- * @param text Plain text of a message.
- * @returns The text to send.
- * @example
- * ```ts
- * import { redactForLlm } from "./llm.ts";
- * redactForLlm("ping @U01ABC or ana@example.org"); // "ping @user or [email]"
- * ```
- */
-export function redactForLlm(text: string): string {
-  return redactTokens(text)
-    .replace(/<@[A-Za-z0-9]+(?:\|[^>]*)?>/g, "@user")
-    .replace(/@[UW][A-Z0-9]{6,}\b/gi, "@user")
-    .replace(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g, "[email]")
-    .replace(/(https?:\/\/[^\s?#>]+)\?[^\s#>]*/g, "$1");
+// The message only: an error's other fields (request, headers) never leave this function.
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : "Unknown error";
 }
 
 /**
@@ -191,6 +180,13 @@ export class LlmJudge {
     return results;
   }
 
+  /** What may be stored of an error or a reason: secrets and the key itself removed, bounded. */
+  #clean(message: string): string {
+    const key = this.#options.apiKey;
+    const bare = key.length >= 4 ? message.split(key).join(REDACTED) : message;
+    return redactSecrets(bare).slice(0, 300);
+  }
+
   async #judgeOne(text: string): Promise<LlmResult> {
     const redacted = redactForLlm(text).slice(0, 4000);
     const key = cacheKey(this.model, redacted);
@@ -198,6 +194,7 @@ export class LlmJudge {
     if (cache) {
       try {
         const answer = parseAnswer(new TextDecoder().decode(await cache.read(key)));
+        answer.reason = this.#clean(answer.reason);
         this.cacheHits++;
         return { status: "cached", answer };
       } catch (e) {
@@ -219,13 +216,14 @@ export class LlmJudge {
       });
       content = reply.choices?.[0]?.message?.content ?? "";
     } catch (e) {
-      return { status: "failed", error: (e as Error).message.slice(0, 300) };
+      return { status: "failed", error: this.#clean(errorText(e)) };
     }
     let answer: LlmAnswer;
     try {
       answer = parseAnswer(content);
+      answer.reason = this.#clean(answer.reason);
     } catch (e) {
-      return { status: "failed", error: (e as Error).message };
+      return { status: "failed", error: this.#clean(errorText(e)) };
     }
     if (cache) {
       await cache.write(key, new TextEncoder().encode(JSON.stringify(answer)), { contentType: "application/json" });

@@ -38,6 +38,7 @@ import {
 export { changesKey, changesPrefix, manifestKey } from "../layout.ts";
 import { BRONZE_COLUMNS, readParquetRows, writeParquet } from "../parquet.ts";
 import { parseRawDay, type RawItem, streamRawDay } from "../slack/raw_json.ts";
+import { redactExcerpt, redactReport } from "../redact.ts";
 import { asMessage, type BronzeRow, compareVersions, messageTs, normalizeMessage } from "../slack/message.ts";
 import { type NameLookup, readNames } from "../slack/names.ts";
 
@@ -356,14 +357,15 @@ async function parseFile(
     items = await readItems(src.lake, entry, ctx);
   } catch (e) {
     const reason = `File could not be read: ${e instanceof Error ? e.message : String(e)}`;
-    return { byDay, messages: 0, problems: [{ course_id: course.id, file, entry: null, reason }], failed: true };
+    const problem = redactReport({ course_id: course.id, file, entry: null, reason });
+    return { byDay, messages: 0, problems: [problem], failed: true };
   }
   let messages = 0;
   let fileProblem = false;
   for await (const item of items) {
     if (item.problem) {
       fileProblem ||= item.index === null;
-      problems.push({ course_id: course.id, file, ...item.problem });
+      problems.push(redactReport({ course_id: course.id, file, ...item.problem }));
       continue;
     }
     try {
@@ -393,14 +395,15 @@ async function parseFile(
       if (!list) byDay.set(day, list = []);
       list.push({ row, modified: entry.modified, index: item.index });
     } catch (e) {
-      const excerpt = JSON.stringify(item.value)?.slice(0, 300);
-      problems.push({
+      const json = JSON.stringify(item.value);
+      const excerpt = json === undefined ? undefined : redactExcerpt(json, 300);
+      problems.push(redactReport({
         course_id: course.id,
         file,
         entry: item.index,
         reason: `Entry ${item.index}: ${(e as Error).message}`,
         ...(excerpt === undefined ? {} : { excerpt }),
-      });
+      }));
     }
   }
   return { byDay, messages, problems, failed: fileProblem && messages === 0 };

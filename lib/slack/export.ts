@@ -19,6 +19,7 @@ import * as path from "node:path";
 import type { Lake } from "../lake.ts";
 import { addDays, parseDay } from "../layout.ts";
 import { parseRawDay } from "./raw_json.ts";
+import { redactExcerpt, redactJson, redactReport } from "../redact.ts";
 import { parseSlackTs } from "./message.ts";
 import { addToGroups, type DayGroups, flushDay, type ImportProblem } from "./raw_merge.ts";
 import { storeNames, type StoreNamesResult } from "./names.ts";
@@ -213,18 +214,18 @@ export async function importExport(source: ExportSource, lake: Lake, options: Im
     summary.filesRead++;
     for (const item of items) {
       if (item.problem) {
-        summary.problems.push({ file: label, ...item.problem });
+        summary.problems.push(redactReport({ file: label, ...item.problem }));
         continue;
       }
       const v = item.value;
       const ts = typeof v === "object" && v !== null && !Array.isArray(v) ? parseSlackTs((v as Msg).ts) : undefined;
       if (!ts) {
-        summary.problems.push({
+        summary.problems.push(redactReport({
           file: label,
           entry: item.index,
           reason: `Entry ${item.index} is not a message with a Slack ts; it was not imported`,
-          excerpt: JSON.stringify(v)?.slice(0, 300) ?? String(v),
-        });
+          excerpt: redactExcerpt(redactJson(v) ?? String(v), 300),
+        }));
         continue;
       }
       summary.messages++;

@@ -25,6 +25,7 @@ import { microsToIso, parseSlackTs } from "./message.ts";
 import { storeNames } from "./names.ts";
 import { addToGroups, type DayGroups, flushDay, type MergeCounts, type Msg } from "./raw_merge.ts";
 import { type CallStats, SlackApiError, type SlackReader } from "./web_api.ts";
+import { redactExcerpt, redactJson, redactReport } from "../redact.ts";
 
 /** The fetch state of one course. */
 export interface FetchState {
@@ -236,12 +237,12 @@ async function fetchCourse(
     const msg = typeof m === "object" && m !== null && !Array.isArray(m) ? m as Msg : undefined;
     const ts = parseSlackTs(msg?.ts);
     if (!msg || !ts) {
-      s.problems.push({
+      s.problems.push(redactReport({
         file: where,
         entry: null,
         reason: `${where} answered an entry that is not a message with a Slack ts; it was not stored`,
-        excerpt: JSON.stringify(m)?.slice(0, 300) ?? String(m),
-      });
+        excerpt: redactExcerpt(redactJson(m) ?? String(m), 300),
+      }));
       return;
     }
     s.received++;

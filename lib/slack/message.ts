@@ -9,6 +9,9 @@
 
 import { createHash } from "node:crypto";
 import { civilFromDays } from "../layout.ts";
+import { dropSlackUrlTokens, redactSlackTokens } from "../redact.ts";
+
+export { REDACTED } from "../redact.ts";
 
 /** One reaction on a message. */
 export interface Reaction {
@@ -112,29 +115,25 @@ export function microsToIso(micros: bigint): string {
   return `${iso.slice(0, 19)}.${frac}Z`;
 }
 
-// Slack tokens: bot/user/app/refresh/export tokens and app-level tokens.
-const TOKEN_RE = /\bxox[a-z]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+/gi;
-
-const HAS_TOKEN_RE = /xox[a-z]-|xapp-/i;
-
-/** What replaces a token in text. */
-export const REDACTED = "[REDACTED]";
-
 /**
- * Replaces every Slack token in a text.
+ * Replaces every Slack token in a text, and the `t=` token of Slack file URLs
+ * in it (see {@linkcode redactSlackTokens}).
  *
  * @param text Any text.
  * @returns The text with each token replaced by `[REDACTED]`.
+ * @example
+ * ```ts
+ * import { redactTokens } from "./message.ts";
+ * redactTokens("SLACK_BOT_TOKEN=xoxb-1-2-abc"); // "SLACK_BOT_TOKEN=[REDACTED]"
+ * ```
  */
 export function redactTokens(text: string): string {
-  // Most messages carry no token: skip the regular expression for them.
-  if (!text.includes("xox") && !text.includes("xapp") && !text.includes("XOX") && !text.includes("XAPP")) return text;
-  return text.replace(TOKEN_RE, REDACTED);
+  return redactSlackTokens(text);
 }
 
 /**
- * Removes the `t=` token query parameter that Slack adds to file URLs, and any
- * other token left in the URL.
+ * Removes the `t=` query parameter that Slack adds to file URLs, whatever its
+ * value, and any other Slack token left in the URL, plain or URL-encoded.
  *
  * @param url A URL.
  * @returns The URL without the token.
@@ -145,14 +144,7 @@ export function redactTokens(text: string): string {
  * ```
  */
 export function redactUrl(url: string): string {
-  const q = url.indexOf("?");
-  if (q < 0) return redactTokens(url);
-  const base = url.slice(0, q);
-  const hashAt = url.indexOf("#", q);
-  const query = url.slice(q + 1, hashAt < 0 ? undefined : hashAt);
-  const hash = hashAt < 0 ? "" : url.slice(hashAt);
-  const kept = query.split("&").filter((p) => p !== "" && !/^t=/i.test(p) && !HAS_TOKEN_RE.test(p));
-  return redactTokens(base + (kept.length ? `?${kept.join("&")}` : "") + hash);
+  return redactSlackTokens(dropSlackUrlTokens(url));
 }
 
 /** Options for {@linkcode renderMrkdwn}. */
@@ -207,10 +199,11 @@ function renderToken(inner: string, options: RenderOptions): string {
  *   `<url|label>` its label and `<url>` the URL. IDs may be lower-case.
  * - `&amp; &lt; &gt;` are decoded after the links, so an escaped `&lt;` never
  *   turns into a link.
- * - Code fences and inline code marks are removed, their content kept; `*bold*`,
- *   `_italic_` and `~strike~` lose their marks only around whole words, so
- *   `2*3*4` stays as it is.
- * - Slack tokens are redacted.
+ * - Code fences and inline code marks are removed, their content kept verbatim
+ *   (`__init__` stays `__init__`); outside code, `*bold*`, `_italic_` and
+ *   `~strike~` lose their marks only around whole words, so `2*3*4` stays as it
+ *   is.
+ * - Slack tokens are redacted, with the `t=` of Slack file URLs.
  *
  * @param text The mrkdwn.
  * @param options Names for mentions and channel links.
@@ -225,9 +218,14 @@ function renderToken(inner: string, options: RenderOptions): string {
 export function renderMrkdwn(text: string, options: RenderOptions = {}): string {
   if (!/[<&`*_~]/.test(text)) return redactTokens(text);
   let out = text.replace(/<([^<>\n]+)>/g, (_m, inner: string) => renderToken(inner, options));
-  out = out.replace(/```([\s\S]*?)```/g, (_m, code: string) => code.replace(/^\n|\n$/g, ""));
-  out = out.replace(/`([^`\n]+)`/g, "$1");
+  // Code is set aside while the formatting marks go, so `__init__` or `a*b*c` inside it stay verbatim.
+  const code: string[] = [];
+  const keep = (content: string) => `\uE000${code.push(content) - 1}\uE001`;
+  out = out.replace(/[\uE000\uE001]/g, "");
+  out = out.replace(/```([\s\S]*?)```/g, (_m, block: string) => keep(block.replace(/^\n|\n$/g, "")));
+  out = out.replace(/`([^`\n]+)`/g, (_m, span: string) => keep(span));
   out = out.replace(/(^|[\s(])([*_~])(?=\S)([^\n]*?\S)\2(?=$|[\s.,;:!?)'"])/gm, "$1$3");
+  out = out.replace(/\uE000(\d+)\uE001/g, (_m, i: string) => code[Number(i)] ?? "");
   out = out.replace(/&(?:amp|lt|gt|quot|#39);/g, (e) => ENTITY[e] ?? e);
   return redactTokens(out);
 }

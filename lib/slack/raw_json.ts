@@ -12,6 +12,8 @@
  * @module
  */
 
+import { redactExcerpt } from "../redact.ts";
+
 /** One thing wrong with a raw file. */
 export interface RawProblem {
   /** The 0-based array entry, or `null` for the file as a whole. */
@@ -32,8 +34,9 @@ const EXCERPT = 300;
 const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const lenient = new TextDecoder("utf-8", { fatal: false });
 
+// Redacted before the cut, so a secret across it leaves no prefix in a report.
 function excerptOf(bytes: Uint8Array): string {
-  return lenient.decode(bytes.subarray(0, EXCERPT * 4)).slice(0, EXCERPT);
+  return redactExcerpt(lenient.decode(bytes.subarray(0, (EXCERPT + 512) * 4)), EXCERPT);
 }
 
 function kindOf(v: unknown): string {
@@ -220,7 +223,7 @@ export class JsonArraySplitter {
       const msg = e instanceof Error ? e.message : String(e);
       return {
         index,
-        problem: { entry: index, reason: `Entry ${index} is not valid JSON: ${msg}`, excerpt: text.slice(0, EXCERPT) },
+        problem: { entry: index, reason: `Entry ${index} is not valid JSON: ${msg}`, excerpt: redactExcerpt(text, EXCERPT) },
       };
     }
   }

@@ -14,6 +14,7 @@ import type { Lake } from "../lake.ts";
 import { type Day, dayOfMicros, rawDayKey } from "../layout.ts";
 import { parseRawDay, type RawProblem } from "./raw_json.ts";
 import { compareVersions, parseSlackTs, versionOf } from "./message.ts";
+import { redactReport } from "../redact.ts";
 
 /** A raw Slack message object. */
 export type Msg = Record<string, unknown>;
@@ -90,13 +91,13 @@ export async function flushDay(
     const items = parseRawDay(before);
     const broken = items.find((i) => i.index === null);
     if (broken) {
-      summary.problems.push({
+      summary.problems.push(redactReport({
         file: key,
         entry: null,
         reason: `Raw file ${key} is not valid (${
           broken.problem!.reason
         }); ${incoming.size} messages were not merged into it: fix or delete it, then import again`,
-      });
+      }));
       return;
     }
     for (const item of items) {
