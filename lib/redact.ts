@@ -182,9 +182,15 @@ const ASSIGN_RES = [
 const KEEP_VALUE_RE =
   /^(?:\$|%\(|\{\{|<|os\.|process\.env|import\.meta|env\b|getenv|getpass|input\b|none$|null$|nil$|undefined$|true$|false$|str$|string$|int$|bool$|any$|\*+$|x+$|\.\.\.|\[REDACTED\])/i;
 
+const SECRET_NAME_ONLY_RE = new RegExp(`^${SECRET_NAME}$`, "i");
+
 function assignValue(_m: string, head: string, value: string): string {
   const inner = /^["']/.test(value) ? value.slice(1, -1) : value;
   if (inner === "" || KEEP_VALUE_RE.test(inner) || /[([]/.test(inner)) return head + value;
+  // A variable passed on (`api_key=api_key`, `token=self.token`) is code, not the secret.
+  if (!/^["']/.test(value) && /^[A-Za-z_][\w.]*$/.test(inner)) {
+    if (SECRET_NAME_ONLY_RE.test(inner.slice(inner.lastIndexOf(".") + 1))) return head + value;
+  }
   return /^["']/.test(value) ? `${head}${value[0]}${REDACTED}${value[0]}` : head + REDACTED;
 }
 
@@ -256,7 +262,7 @@ function phone(m: string): string {
 
 function urlTail(m: string, base: string, tail: string): string {
   if (!tail.includes("=")) return m;
-  return base + (/[.,;:!?)\]]+$/.exec(tail)?.[0] ?? "");
+  return base + (/[.,;:!?)]+$/.exec(tail)?.[0] ?? "");
 }
 
 /**
