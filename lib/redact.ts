@@ -215,8 +215,11 @@ export function redactSecrets(text: string): string {
   out = redactSlackTokens(out).replace(KEY_RE, REDACTED);
   out = out.replace(SENSITIVE_PARAM_RE, `$1${REDACTED}`);
   out = out.replace(AUTH_HEADER_RE, (m, head: string) => (m.slice(head.length) === REDACTED ? m : head + REDACTED));
-  out = out.replace(AUTH_SCHEME_RE, (m, head: string, value: string) =>
-    value.length >= 8 && /\d/.test(value) && value !== REDACTED ? head + REDACTED : m);
+  out = out.replace(
+    AUTH_SCHEME_RE,
+    (m, head: string, value: string) =>
+      value.length >= 8 && /\d/.test(value) && value !== REDACTED ? head + REDACTED : m,
+  );
   for (const re of ASSIGN_RES) out = out.replace(re, assignValue);
   return out;
 }

@@ -133,7 +133,8 @@ export const SECRETS: readonly { kind: string; text: string; secret: string; exp
   },
   {
     kind: "GCP service account key, JSON-escaped",
-    text: '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADAN\\n-----END PRIVATE KEY-----\\n"}',
+    text:
+      '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADAN\\n-----END PRIVATE KEY-----\\n"}',
     secret: "MIIEvQIBADAN",
     expected: '{"type": "service_account", "private_key": "[REDACTED]\\n"}',
   },
@@ -275,10 +276,10 @@ Deno.test("redactSecrets() keeps error messages, code, file names, commands and 
     "Traceback (most recent call last):\n  File \"/app/main.py\", line 3, in <module>\nModuleNotFoundError: No module named 'pandas'",
     "Container exited with exit code 137 (OOMKilled) on port 5432; docker-compose v2.24.6, Python 3.10.12, since 2024",
     "ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: YES)",
-    "api_key = os.environ[\"OPENAI_API_KEY\"]\nclient = OpenAI(api_key=api_key)\nmax_tokens=512",
+    'api_key = os.environ["OPENAI_API_KEY"]\nclient = OpenAI(api_key=api_key)\nmax_tokens=512',
     "password = getpass.getpass()\ntoken = None\nsecret: ${{ secrets.AWS_SECRET }}",
     "sorted(rows, key=lambda r: r[1]) and tokenizer = AutoTokenizer.from_pretrained('bert-base-uncased')",
-    "kubectl get pods -n airflow && terraform apply -var=\"project=dtc-de\" && git checkout 3f2a9c1",
+    'kubectl get pods -n airflow && terraform apply -var="project=dtc-de" && git checkout 3f2a9c1',
     "Invalid token: the session expired. HTTP 401 at https://api.example.com/v1/items?page=2",
     "wget https://d37ci6vzurychx.cloudfront.net/trip-data/yellow_tripdata_2021-01.parquet",
     "pip install scikit-learn==1.3.2 sk-learn is not a package; see sklearn.linear_model",
@@ -303,20 +304,28 @@ Deno.test("redactForLlm() also removes mentions, emails, phone numbers and URL p
       "+44 20 7946 0958, +1-415-555-2671, +7 (495) 123-45-67, +919876543210, tel:+14155552671",
       "[phone], [phone], [phone], [phone], tel:[phone]",
     ],
-    ["national phones", "(415) 555-2671 or 415.555.2671 or 020 7946 0958 or 06 12 34 56 78", "[phone] or [phone] or [phone] or [phone]"],
+    [
+      "national phones",
+      "(415) 555-2671 or 415.555.2671 or 020 7946 0958 or 06 12 34 56 78",
+      "[phone] or [phone] or [phone] or [phone]",
+    ],
     [
       "URL query and fragment, upper-case and scheme-less",
       "see https://x.org/a?t=secret&u=1, HTTPS://X.ORG/B#access_token=abc and x.org/c?id=7.",
       "see https://x.org/a, HTTPS://X.ORG/B and x.org/c.",
     ],
-    ["the docs' example", "ping <@U01ABC> or @Jane Doe at ana@example.org, +44 20 7946 0958", "ping @user or @user at [email], [phone]"],
+    [
+      "the docs' example",
+      "ping <@U01ABC> or @Jane Doe at ana@example.org, +44 20 7946 0958",
+      "ping @user or @user at [email], [phone]",
+    ],
   ];
   for (const [name, text, expected] of cases) await t.step(name, () => assertEquals(redactForLlm(text), expected));
 
   await t.step("what makes a question useful stays", () => {
     const kept = [
       "exit code 137 on port 8080 with python 3.10.12 in 2024, error 0x80070005, ts 1719792000.123456 on 2024-01-15",
-      "docker run -p 5432:5432 postgres:13 fails: FATAL: password authentication failed for user \"root\"",
+      'docker run -p 5432:5432 postgres:13 fails: FATAL: password authentication failed for user "root"',
       "@dataclass\nclass Row:\n    id: int\n\nuse @app.get('/') and npm i @duckdb/node-api",
       "What does `__init__.py` do in src/utils/__init__.py? See https://docs.python.org/3/tutorial/modules.html#packages",
       "IP 192.168.1.100, version 1.24.3-dev, 100 rows in 0.5 s, ISBN 978 3 16 148410 0?",

@@ -223,7 +223,11 @@ export class JsonArraySplitter {
       const msg = e instanceof Error ? e.message : String(e);
       return {
         index,
-        problem: { entry: index, reason: `Entry ${index} is not valid JSON: ${msg}`, excerpt: redactExcerpt(text, EXCERPT) },
+        problem: {
+          entry: index,
+          reason: `Entry ${index} is not valid JSON: ${msg}`,
+          excerpt: redactExcerpt(text, EXCERPT),
+        },
       };
     }
   }

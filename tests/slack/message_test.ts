@@ -76,6 +76,15 @@ Deno.test({ name: "renderMrkdwn() renders every kind of Slack markup", permissio
     );
     assertEquals(renderMrkdwn("```block\nx = 1```"), "block\nx = 1");
   });
+  await t.step("code spans and blocks keep their underscores and asterisks verbatim", () => {
+    assertEquals(renderMrkdwn("edit `__init__.py` and `__init__`"), "edit __init__.py and __init__");
+    assertEquals(renderMrkdwn("run `SELECT * FROM t WHERE a = *b*` _now_"), "run SELECT * FROM t WHERE a = *b* now");
+    assertEquals(
+      renderMrkdwn("```\ndef __init__(self):\n    _x_ = *args* ~y~\n```\n*done*"),
+      "def __init__(self):\n    _x_ = *args* ~y~\ndone",
+    );
+    assertEquals(renderMrkdwn("a \uE0000\uE001 b `c`"), "a 0 b c");
+  });
   await t.step("the fixture with every kind", () => {
     const text = day16.find((m) => m.ts === "1705400500.000550")!.text as string;
     const plain = renderMrkdwn(text);
@@ -98,6 +107,32 @@ Deno.test({ name: "redactTokens() and redactUrl() leave no Slack token", permiss
     assertEquals(redactUrl("https://f.slack.com/a.png?t=xoxe-1-abc"), "https://f.slack.com/a.png");
     assertEquals(redactUrl("https://f.slack.com/a.png?x=1&t=xoxe-1-abc#top"), "https://f.slack.com/a.png?x=1#top");
     assertEquals(redactUrl("https://f.slack.com/a.png?t=xoxe-REDACTED"), "https://f.slack.com/a.png");
+  });
+  await t.step("any t= goes, not only xox… ones", () => {
+    assertEquals(
+      redactUrl("https://files.slack.com/files-pri/T1-F2/a.png?t=abc123"),
+      "https://files.slack.com/files-pri/T1-F2/a.png",
+    );
+    assertEquals(redactUrl("https://f.slack.com/a.png?T=Zm9vYmFy&dl=1"), "https://f.slack.com/a.png?dl=1");
+  });
+  await t.step("URL-encoded and glued tokens, in text and in file URLs", () => {
+    assertEquals(redactTokens("cb=%3Dxoxp-1-2-abc BOT_xoxb-3-4-def"), "cb=%3D[REDACTED] BOT_[REDACTED]");
+    assertEquals(redactUrl("https://f.slack.com/a.png?r=%3Dxoxp-1-2-abc&x=1"), "https://f.slack.com/a.png?x=1");
+    assertEquals(redactUrl("https://f.slack.com/NAME_xoxb-3-4-def/a.png"), "https://f.slack.com/NAME_[REDACTED]/a.png");
+  });
+  await t.step("normalizeMessage() leaves none in text, text_plain or url_private", () => {
+    const row = normalizeMessage({
+      ts: "1705400000.000100",
+      text: "my SLACK_BOT_xoxb-1-2-abc and %3Dxoxp-3-4-def at <https://files.slack.com/f/a.png?t=plain123|a.png>",
+      files: [{ id: "F1", url_private: "https://files.slack.com/f/a.png?t=plain123&u=%3Dxoxp-3-4-def" }],
+    }, ctx);
+    for (const v of [row.text, row.text_plain, row.files[0]!.url_private]) {
+      for (const secret of ["xoxb-", "xoxp-", "plain123"]) {
+        assertEquals(v!.includes(secret), false, `${secret} in ${v}`);
+      }
+    }
+    assertEquals(row.text_plain, "my SLACK_BOT_[REDACTED] and %3D[REDACTED] at a.png");
+    assertEquals(row.files[0]!.url_private, "https://files.slack.com/f/a.png");
   });
 });
 
