@@ -170,12 +170,13 @@ const AUTH_SCHEME_RE = /\b((?:bearer|basic)\s+)([A-Za-z0-9._~+\/-]+=*)/gi;
 
 const SECRET_NAME = String.raw`[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|` +
   String.raw`secret[_-]?key|private[_-]?key|account[_-]?key|auth[_-]?key|client[_-]?secret|credentials?)`;
-const VALUE = String.raw`(?:"[^"\n]*"|'[^'\n]*'|[^\s"',;&)\]}]+)`;
+// Quoted values may be JSON-escaped (`\"…\"`), as in an excerpt of a raw entry; bare ones stop at an escape.
+const VALUE = String.raw`(?:\\?"[^"\n]*?\\?"|\\?'[^'\n]*?\\?'|[^\s"',;&)\]}\\]+)`;
 // `NAME = value` anywhere; `"name": value` quoted; `name: value` at a line's start (YAML); `--name value`.
 const ASSIGN_RES = [
   new RegExp(String.raw`(${B}${SECRET_NAME}["']?\s*(?::=|=>|=)(?!=)\s*)(${VALUE})`, "gi"),
   new RegExp(String.raw`(["']${SECRET_NAME}["']\s*:\s*)(${VALUE})`, "gi"),
-  new RegExp(String.raw`(^[ \t]*(?:-[ \t]+)?${SECRET_NAME}[ \t]*:[ \t]*)(${VALUE})`, "gim"),
+  new RegExp(String.raw`((?:^|(?<=\\[nrt]|["']))[ \t]*(?:-[ \t]+)?${SECRET_NAME}[ \t]*:[ \t]*)(${VALUE})`, "gim"),
   new RegExp(String.raw`((?:^|\s)--${SECRET_NAME}\s+)(${VALUE})`, "gi"),
 ];
 // References and placeholders, which are code worth keeping rather than secrets.
@@ -185,13 +186,14 @@ const KEEP_VALUE_RE =
 const SECRET_NAME_ONLY_RE = new RegExp(`^${SECRET_NAME}$`, "i");
 
 function assignValue(_m: string, head: string, value: string): string {
-  const inner = /^["']/.test(value) ? value.slice(1, -1) : value;
+  const quote = /^\\?["']/.exec(value)?.[0] ?? "";
+  const inner = quote ? value.slice(quote.length, -quote.length) : value;
   if (inner === "" || KEEP_VALUE_RE.test(inner) || /[([]/.test(inner)) return head + value;
   // A variable passed on (`api_key=api_key`, `token=self.token`) is code, not the secret.
-  if (!/^["']/.test(value) && /^[A-Za-z_][\w.]*$/.test(inner)) {
+  if (!quote && /^[A-Za-z_][\w.]*$/.test(inner)) {
     if (SECRET_NAME_ONLY_RE.test(inner.slice(inner.lastIndexOf(".") + 1))) return head + value;
   }
-  return /^["']/.test(value) ? `${head}${value[0]}${REDACTED}${value[0]}` : head + REDACTED;
+  return `${head}${quote}${REDACTED}${quote}`;
 }
 
 /**
@@ -302,6 +304,23 @@ export function redactForLlm(text: string): string {
  */
 export function redactExcerpt(text: string, max: number): string {
   return redactSecrets(text.slice(0, max + 512)).slice(0, max);
+}
+
+/**
+ * A parsed value as JSON, with every string in it redacted on its own before
+ * the whole is: a secret split by JSON escapes (`\n`, `\"`) is still found.
+ *
+ * @param value Any JSON value, such as a rejected raw entry.
+ * @returns Its redacted JSON text, or `undefined` for `undefined`.
+ * @example
+ * ```ts
+ * import { redactJson } from "./redact.ts";
+ * redactJson({ text: "password: hunter2\ntoken: t0k3n" }); // '{"text":"password: [REDACTED]\\ntoken: [REDACTED]"}'
+ * ```
+ */
+export function redactJson(value: unknown): string | undefined {
+  const json = JSON.stringify(value, (_k, v) => (typeof v === "string" ? redactSecrets(v) : v));
+  return json === undefined ? undefined : redactSecrets(json);
 }
 
 /** Anything reported about a bad input: a reason and maybe an excerpt. */

@@ -169,10 +169,27 @@ export type LlmBehaviour = (body: { messages: { role: string; content: string }[
   | { status: number; content?: string; body?: string; delayMs?: number }
   | undefined;
 
+/** One chat completions request as the stand-in received it. */
+export interface LlmRequest {
+  /** The request body, parsed. */
+  body: {
+    model?: string;
+    messages: { role: string; content: string }[];
+    response_format?: { type: string };
+    temperature?: number;
+  };
+  /** The request body exactly as sent. */
+  raw: string;
+  /** The request path. */
+  path: string;
+}
+
 export interface FakeLlm {
   baseURL: string;
   /** User messages received, in order. */
   received: string[];
+  /** Every request, body and all, retries included. */
+  log: LlmRequest[];
   /** Requests received, retries included. */
   requests: number;
   close(): Promise<void>;
@@ -180,12 +197,14 @@ export interface FakeLlm {
 
 /** An OpenAI-compatible chat completions server on loopback, answering as `behave` says. */
 export function startFakeLlm(behave: LlmBehaviour): FakeLlm {
-  const state = { received: [] as string[], requests: 0 };
+  const state = { received: [] as string[], requests: 0, log: [] as LlmRequest[] };
   const attempts = new Map<string, number>();
   const pending = new Set<() => void>();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     state.requests++;
-    const body = await req.json();
+    const raw = await req.text();
+    const body = JSON.parse(raw);
+    state.log.push({ body, raw, path: new URL(req.url).pathname });
     const user = body.messages.find((m: { role: string }) => m.role === "user")?.content ?? "";
     const attempt = (attempts.get(user) ?? 0) + 1;
     attempts.set(user, attempt);
@@ -225,9 +244,37 @@ export function startFakeLlm(behave: LlmBehaviour): FakeLlm {
     get requests() {
       return state.requests;
     },
+    get log() {
+      return state.log;
+    },
     close: async () => {
       for (const done of [...pending]) done();
       await server.shutdown();
     },
   };
+}
+
+/**
+ * Asserts that every request the stand-in received is what the LLM fallback must
+ * send: the chat completions path, the model, temperature 0, JSON mode, the
+ * system prompt with the FAQ definition first, then one user message.
+ */
+export function assertChatRequests(llm: FakeLlm, model: string, faqDefinition: string): void {
+  if (llm.log.length === 0) throw new AssertionError({ message: "The LLM stand-in received no request" });
+  for (const r of llm.log) {
+    const { body } = r;
+    const problems = [
+      r.path === "/v1/chat/completions" ? "" : `path ${r.path}`,
+      body.model === model ? "" : `model ${body.model}`,
+      body.temperature === 0 ? "" : `temperature ${body.temperature}`,
+      body.response_format?.type === "json_object" ? "" : "no JSON mode (response_format)",
+      body.messages.length === 2 ? "" : `${body.messages.length} messages`,
+      body.messages[0]?.role === "system" && body.messages[0].content.includes(faqDefinition) &&
+        /reply with a json object/i.test(body.messages[0].content)
+        ? ""
+        : "no system prompt with the FAQ definition",
+      body.messages[1]?.role === "user" && body.messages[1].content.length > 0 ? "" : "no user message",
+    ].filter(Boolean);
+    if (problems.length) throw new AssertionError({ message: `LLM request is wrong: ${problems.join(", ")}` });
+  }
 }

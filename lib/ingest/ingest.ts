@@ -38,7 +38,7 @@ import {
 export { changesKey, changesPrefix, manifestKey } from "../layout.ts";
 import { BRONZE_COLUMNS, readParquetRows, writeParquet } from "../parquet.ts";
 import { parseRawDay, type RawItem, streamRawDay } from "../slack/raw_json.ts";
-import { redactExcerpt, redactReport } from "../redact.ts";
+import { redactExcerpt, redactJson, redactReport } from "../redact.ts";
 import { asMessage, type BronzeRow, compareVersions, messageTs, normalizeMessage } from "../slack/message.ts";
 import { type NameLookup, readNames } from "../slack/names.ts";
 
@@ -395,7 +395,7 @@ async function parseFile(
       if (!list) byDay.set(day, list = []);
       list.push({ row, modified: entry.modified, index: item.index });
     } catch (e) {
-      const json = JSON.stringify(item.value);
+      const json = redactJson(item.value);
       const excerpt = json === undefined ? undefined : redactExcerpt(json, 300);
       problems.push(redactReport({
         course_id: course.id,
