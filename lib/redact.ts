@@ -34,8 +34,9 @@
  *   `secret`, `token`, `api_key`, `apikey`, `access_key`, `secret_key`,
  *   `private_key`, `account_key`, `auth_key`, `client_secret` or
  *   `credential(s)`, in env, ini or code lines (`DB_PASSWORD=…`,
- *   `aws_secret_access_key = …`, `--token=…`), JSON or dicts (`"password": …`)
- *   and YAML at a line's start (`password: …`); references such as
+ *   `aws_secret_access_key = …`, `--token=…`), JSON or dicts (`"password": …`),
+ *   YAML at a line's start (`password: …`), and `password: …` inside a line
+ *   when the value has a digit or a symbol or is long; references such as
  *   `os.environ[…]`, `${VAR}`, `getpass()`, `None` or `true` stay;
  * - the credentials of an `Authorization:` header and of `Bearer …`/`Basic …`.
  *
@@ -179,6 +180,13 @@ const ASSIGN_RES = [
   new RegExp(String.raw`((?:^|(?<=\\[nrt]|["']))[ \t]*(?:-[ \t]+)?${SECRET_NAME}[ \t]*:[ \t]*)(${VALUE})`, "gim"),
   new RegExp(String.raw`((?:^|\s)--${SECRET_NAME}\s+)(${VALUE})`, "gi"),
 ];
+// `name: value` inside a line, only when the value looks like a secret (a digit, a symbol, or long): prose such
+// as "invalid token: please retry" stays.
+const INLINE_COLON_RE = new RegExp(
+  String
+    .raw`(${B}${SECRET_NAME}[ \t]*:[ \t]*)([^\s"',;&)\]}\\]*(?:\d|[^\sA-Za-z"',;&)\]}\\])[^\s"',;&)\]}\\]*|[A-Za-z]{16,})`,
+  "gi",
+);
 // References and placeholders, which are code worth keeping rather than secrets.
 const KEEP_VALUE_RE =
   /^(?:\$|%\(|\{\{|<|os\.|process\.env|import\.meta|env\b|getenv|getpass|input\b|none$|null$|nil$|undefined$|true$|false$|str$|string$|int$|bool$|any$|\*+$|x+$|\.\.\.|\[REDACTED\])/i;
@@ -223,6 +231,7 @@ export function redactSecrets(text: string): string {
       value.length >= 8 && /\d/.test(value) && value !== REDACTED ? head + REDACTED : m,
   );
   for (const re of ASSIGN_RES) out = out.replace(re, assignValue);
+  out = out.replace(INLINE_COLON_RE, assignValue);
   return out;
 }
 

@@ -238,6 +238,12 @@ export const SECRETS: readonly { kind: string; text: string; secret: string; exp
     expected: 'password: [REDACTED]\n  db_password: [REDACTED]\n{"apiKey": "[REDACTED]"}',
   },
   {
+    kind: "password: inside a line",
+    text: "my config has password: Hunter2! and api_key: abcdefghijklmnopqrstu",
+    secret: "unter2",
+    expected: "my config has password: [REDACTED] and api_key: [REDACTED]",
+  },
+  {
     kind: "command-line flag",
     text: "mycli --password hunter2 --verbose",
     secret: "hunter2",

@@ -31,6 +31,7 @@ Deno.test("redactSecrets() keeps error messages, code, file names, commands and 
     "sorted(rows, key=lambda r: r[1]) and tokenizer = AutoTokenizer.from_pretrained('bert-base-uncased')",
     'kubectl get pods -n airflow && terraform apply -var="project=dtc-de" && git checkout 3f2a9c1',
     "Invalid token: the session expired. HTTP 401 at https://api.example.com/v1/items?page=2",
+    "My password: please help, the token: expired, and the secret key: unknown",
     "wget https://d37ci6vzurychx.cloudfront.net/trip-data/yellow_tripdata_2021-01.parquet",
     "pip install scikit-learn==1.3.2 sk-learn is not a package; see sklearn.linear_model",
   ];

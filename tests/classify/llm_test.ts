@@ -1,6 +1,6 @@
 import { deepEqual as assertEquals, ok } from "node:assert/strict";
-import { assertThrows, startFakeLlm } from "../_helpers.ts";
-import { cacheKey, LlmJudge, parseAnswer, redactForLlm } from "../../lib/classify/llm.ts";
+import { assertChatRequests, assertThrows, startFakeLlm } from "../_helpers.ts";
+import { cacheKey, FAQ_DEFINITION, LlmJudge, parseAnswer, redactForLlm } from "../../lib/classify/llm.ts";
 import { MemoryLake } from "../../lib/lake.ts";
 
 const good = (isFaq: boolean, confidence = 0.8) => JSON.stringify({ is_faq: isFaq, confidence, reason: "because" });
@@ -35,6 +35,8 @@ Deno.test("LlmJudge answers through an OpenAI-compatible server", async (t) => {
       ]);
       assertEquals(llm.received, ["How do I install docker? mail me at [email]"]);
       assertEquals(judge.calls, 1);
+      assertChatRequests(llm, "m", FAQ_DEFINITION);
+      assertEquals(llm.log[0]!.body.response_format, { type: "json_object" });
     } finally {
       await llm.close();
     }
