@@ -55,29 +55,54 @@ Deno.test("the bucket is private, owner-enforced, versioned, encrypted and TLS-o
   await t.step("ACLs are off: BucketOwnerEnforced", () => {
     assertEquals(one("aws_s3_bucket_ownership_controls", "slack").rule[0].object_ownership, "BucketOwnerEnforced");
   });
+  // Whole expressions, not substrings: a reversed condition (`? "Suspended" : "Enabled"`) must fail.
   await t.step("versioning follows enable_versioning, on by default", () => {
-    ok(one("aws_s3_bucket_versioning", "slack").versioning_configuration[0].status.includes("Enabled"));
+    const v = one("aws_s3_bucket_versioning", "slack");
+    assertEquals(v.versioning_configuration, [{ status: '${var.enable_versioning ? "Enabled" : "Suspended"}' }]);
+    assertEquals(v.bucket, "${aws_s3_bucket.slack.id}");
     assertEquals(variables.enable_versioning[0].default, true);
   });
   await t.step("default encryption: AES256, or KMS when use_kms", () => {
-    const sse = one("aws_s3_bucket_server_side_encryption_configuration", "slack").rule[0]
-      .apply_server_side_encryption_by_default[0];
-    ok(
-      sse.sse_algorithm.includes("aws:kms") && sse.sse_algorithm.includes("AES256") &&
-        sse.sse_algorithm.includes("var.use_kms"),
-    );
+    const sse = one("aws_s3_bucket_server_side_encryption_configuration", "slack");
+    assertEquals(sse.rule, [{
+      apply_server_side_encryption_by_default: [{
+        sse_algorithm: '${var.use_kms ? "aws:kms" : "AES256"}',
+        kms_master_key_id: "${var.use_kms ? var.kms_key_arn : null}",
+      }],
+      bucket_key_enabled: "${var.use_kms}",
+    }]);
+    assertEquals(variables.use_kms[0].default, false);
+    const locals = Object.assign({}, ...Object.values(files).flatMap((f) => f.locals ?? []));
+    assertEquals(locals.kms_keys, '${var.use_kms && var.kms_key_arn != "" ? [var.kms_key_arn] : []}');
   });
-  await t.step("a statement denies access without TLS", () => {
-    const st = data.aws_iam_policy_document.bucket[0].statement;
-    const deny = st.find((s: Json) => s.sid === "DenyInsecureTransport");
-    assertEquals([deny.effect, deny.actions, deny.condition[0].variable, deny.condition[0].values], [
-      "Deny",
-      ["s3:*"],
-      "aws:SecureTransport",
-      ["false"],
-    ]);
-    ok(one("aws_s3_bucket_policy", "slack").policy.includes("data.aws_iam_policy_document.bucket.json"));
-  });
+  await t.step(
+    "the bucket policy denies plain HTTP and TLS below 1.2 to everyone, on the bucket and its objects",
+    () => {
+      const everywhere = {
+        effect: "Deny",
+        actions: ["s3:*"],
+        principals: [{ type: "*", identifiers: ["*"] }],
+        resources: ["${aws_s3_bucket.slack.arn}", "${aws_s3_bucket.slack.arn}/*"],
+      };
+      assertEquals(data.aws_iam_policy_document.bucket[0].statement, [
+        {
+          sid: "DenyInsecureTransport",
+          ...everywhere,
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+        {
+          sid: "DenyOutdatedTls",
+          ...everywhere,
+          condition: [{ test: "NumericLessThan", variable: "s3:TlsVersion", values: ["1.2"] }],
+        },
+      ]);
+      assertEquals(one("aws_s3_bucket_policy", "slack"), {
+        bucket: "${aws_s3_bucket.slack.id}",
+        policy: "${data.aws_iam_policy_document.bucket.json}",
+        depends_on: ["${aws_s3_bucket_public_access_block.slack}"],
+      });
+    },
+  );
 });
 
 Deno.test("lifecycle covers raw, bronze, silver and gold, with multipart abort and noncurrent expiry", () => {
@@ -134,10 +159,18 @@ Deno.test("IAM is least privilege: writers scoped by layer prefix, never the who
     ]);
   });
   await t.step("listing is limited to the same prefixes", () => {
-    for (const doc of ["ingest_writer", "classifier_writer"]) {
-      const list = docs[doc][0].statement.find((s: Json) => s.actions.includes("s3:ListBucket"));
-      assertEquals(list.condition[0].variable, "s3:prefix");
-    }
+    const listing = (doc: string) =>
+      docs[doc][0].statement.find((s: Json) => s.actions.includes("s3:ListBucket")).condition;
+    assertEquals(listing("ingest_writer"), [
+      { test: "StringLike", variable: "s3:prefix", values: ["raw/slack/*", "bronze/slack/*", "_state/ingest*"] },
+    ]);
+    assertEquals(listing("classifier_writer"), [
+      {
+        test: "StringLike",
+        variable: "s3:prefix",
+        values: ["bronze/slack/*", "gold/*", "_state/classify*", "_state/ingest/changes/*"],
+      },
+    ]);
   });
 });
 
@@ -147,12 +180,16 @@ Deno.test("GitHub Actions assume a role through OIDC, limited to the repository 
   assertEquals(provider.client_id_list, ["sts.amazonaws.com"]);
   const assume = data.aws_iam_policy_document.github_assume[0].statement[0];
   assertEquals(assume.actions, ["sts:AssumeRoleWithWebIdentity"]);
-  const conds = Object.fromEntries(assume.condition.map((c: Json) => [c.variable, c]));
-  assertEquals(conds["token.actions.githubusercontent.com:aud"].values, ["sts.amazonaws.com"]);
-  assertEquals(conds["token.actions.githubusercontent.com:sub"].test, "StringEquals");
+  assertEquals(assume.condition, [
+    { test: "StringEquals", variable: "token.actions.githubusercontent.com:aud", values: ["sts.amazonaws.com"] },
+    { test: "StringEquals", variable: "token.actions.githubusercontent.com:sub", values: ["${local.github_subject}"] },
+  ]);
   const locals = Object.assign({}, ...Object.values(files).flatMap((f) => f.locals ?? []));
-  ok(locals.github_subject.includes("repo:${var.github_repository}:ref:refs/heads/${var.github_branch}"));
-  ok(locals.github_subject.includes(":environment:${var.github_environment}"));
+  assertEquals(
+    locals.github_subject,
+    '${var.github_environment != "" ? "repo:${var.github_repository}:environment:${var.github_environment}" : ' +
+      '"repo:${var.github_repository}:ref:refs/heads/${var.github_branch}"}',
+  );
   ok(one("aws_iam_role_policy_attachment", "github_ingest").policy_arn.includes("ingest_writer"));
   ok(one("aws_iam_role_policy_attachment", "github_classifier").policy_arn.includes("classifier_writer"));
   const outputs = merged("output");
