@@ -1,7 +1,11 @@
-// Any SQL engine can read the lake: DuckDB reads bronze as a Hive-partitioned table.
-import { deepEqual as assertEquals } from "node:assert/strict";
+// Any SQL engine can read the lake: DuckDB reads bronze and gold as Hive-partitioned tables.
+import { deepEqual as assertEquals, ok } from "node:assert/strict";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { course, seedRaw } from "./_helpers.ts";
+import { course, fixture, seedRaw } from "./_helpers.ts";
+import { loadEmbedder } from "../lib/classify/embed.ts";
+import { parseHead } from "../lib/classify/head.ts";
+import { label } from "../lib/classify/label.ts";
+import { makePrefilter } from "../lib/classify/prefilter.ts";
 import { ingest } from "../lib/ingest/ingest.ts";
 import { LocalLake } from "../lib/lake.ts";
 
@@ -58,6 +62,57 @@ Deno.test("DuckDB reads bronze with hive_partitioning and gets the expected coun
       );
     });
   } finally {
+    conn.closeSync();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("DuckDB reads gold timestamps as TIMESTAMP, exact to the microsecond", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "lake-duck-gold-" });
+  const db = await DuckDBInstance.create(":memory:");
+  const conn = await db.connect();
+  const query = async (sql: string) => (await conn.runAndReadAll(sql)).getRowObjectsJson();
+  const embedder = await loadEmbedder(fixture("models/tiny"));
+  try {
+    const lake = new LocalLake(dir);
+    const courses = [course("ml-zoomcamp"), course("de-zoomcamp")];
+    await seedRaw(lake);
+    await ingest(lake, { courses });
+    const head = parseHead(await Deno.readTextFile(fixture("models/tiny/head.json")), "head.json");
+    const labeledAt = new Date("2024-05-06T07:08:09.123Z");
+    await label(lake, { courses, embedder, head, prefilter: makePrefilter(), mode: "batch", now: () => labeledAt });
+    const gold = `read_parquet('${dir}/gold/faq_labels/**/*.parquet', hive_partitioning = true)`;
+    const bronze = `read_parquet('${dir}/bronze/slack/messages/**/*.parquet', hive_partitioning = true)`;
+
+    await t.step("ts, thread_ts and labeled_at are timestamps, not integers", async () => {
+      assertEquals(
+        await query(
+          `SELECT DISTINCT typeof(ts) AS ts, typeof(thread_ts) AS thread_ts, typeof(labeled_at) AS at FROM ${gold}`,
+        ),
+        [{ ts: "TIMESTAMP WITH TIME ZONE", thread_ts: "TIMESTAMP WITH TIME ZONE", at: "TIMESTAMP WITH TIME ZONE" }],
+      );
+    });
+    await t.step("every gold ts equals its bronze ts_raw to the microsecond", async () => {
+      const [row] = await query(
+        `SELECT count(*) AS n, count(*) FILTER (epoch_us(g.ts) <> split_part(b.ts_raw, '.', 1)::BIGINT * 1000000
+                + rpad(split_part(b.ts_raw, '.', 2), 6, '0')::BIGINT) AS bad,
+                count(*) FILTER (g.thread_ts IS DISTINCT FROM b.thread_ts) AS bad_thread
+         FROM ${gold} g JOIN ${bronze} b USING (message_id)`,
+      );
+      ok(Number(row!.n) > 0, JSON.stringify(row));
+      assertEquals([row!.bad, row!.bad_thread], ["0", "0"]);
+    });
+    await t.step("labeled_at is the run's time, and microseconds survive", async () => {
+      assertEquals(await query(`SELECT DISTINCT epoch_us(labeled_at) AS us FROM ${gold}`), [
+        { us: String(BigInt(labeledAt.getTime()) * 1000n) },
+      ]);
+      const micro = await query(
+        `SELECT count(*) AS n FROM ${gold} WHERE epoch_us(ts) % 1000000 <> 0 AND epoch_us(ts) % 1000 <> 0`,
+      );
+      ok(Number(micro[0]!.n) > 0, "some ts carries microseconds below the millisecond");
+    });
+  } finally {
+    await embedder.dispose();
     conn.closeSync();
     await Deno.remove(dir, { recursive: true });
   }
