@@ -70,20 +70,22 @@ export async function main(args: string[]): Promise<number> {
   for (const file of files) {
     const url = `${endpoint}/${model}/resolve/${revision}/${file}`;
     const target = path.join(out, file);
+    const tmp = `${target}.part`;
     try {
       const res = await fetch(url);
       if (!res.ok || !res.body) {
         await res.body?.cancel();
-        throw new Error(`HTTP ${res.status}`);
+        throw new Error(res.status === 404 ? "HTTP 404: the hub has no such file" : `HTTP ${res.status}`);
       }
       await Deno.mkdir(path.dirname(target), { recursive: true });
-      const tmp = `${target}.part`;
       await Deno.writeFile(tmp, res.body);
       await Deno.rename(tmp, target);
       console.log(`  ${file}  ${((await Deno.stat(target)).size / 1048576).toFixed(1)} MiB`);
     } catch (e) {
+      // A half-written file must not pass for a model file.
+      await Deno.remove(tmp).catch(() => {});
       console.error(
-        `model:pull: could not download ${url} (${
+        `model:pull: could not download ${file} of ${model} from ${url} (${
           (e as Error).message
         }). Run this where the hub is reachable and copy ${out} here, ` +
           `or set HF_ENDPOINT to a mirror.`,
