@@ -111,3 +111,32 @@ Deno.test("redactExcerpt() and redactReport() leave no secret, not even a prefix
     { reason: 'Unexpected token "[REDACTED]"', excerpt: '{"text":"[REDACTED]"}', entry: 3 },
   );
 });
+
+Deno.test("the examples in the README and in lib/redact.ts's JSDoc do what they say", async (t) => {
+  const fns: Record<string, (s: string) => string> = {
+    redactForLlm,
+    redactSecrets,
+    redactSlackTokens,
+    dropSlackUrlTokens,
+  };
+  await t.step("README: What leaves the machine", async () => {
+    const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+    const section = readme.slice(readme.indexOf("### What leaves the machine"), readme.indexOf("### Exit codes"));
+    const pairs = [...section.matchAll(/^(.+)\n→ (.+)$/gm)];
+    assertEquals(pairs.length, 2);
+    for (const [, input, output] of pairs) assertEquals(redactForLlm(input!), output);
+  });
+  await t.step("JSDoc @example of each string function", async () => {
+    const source = await Deno.readTextFile(new URL("../lib/redact.ts", import.meta.url));
+    const examples = [
+      ...source.matchAll(/^ \* (\w+)\(("(?:[^"\\]|\\.)*")\);(?:\s*\n \*)? \/\/ ("(?:[^"\\]|\\.)*")$/gm),
+    ];
+    assertEquals(examples.map((m) => m[1]).sort(), [
+      "dropSlackUrlTokens",
+      "redactForLlm",
+      "redactSecrets",
+      "redactSlackTokens",
+    ]);
+    for (const [, fn, input, output] of examples) assertEquals(fns[fn!]!(JSON.parse(input!)), JSON.parse(output!), fn);
+  });
+});
