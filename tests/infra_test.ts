@@ -162,7 +162,11 @@ Deno.test("IAM is least privilege: writers scoped by layer prefix, never the who
     const listing = (doc: string) =>
       docs[doc][0].statement.find((s: Json) => s.actions.includes("s3:ListBucket")).condition;
     assertEquals(listing("ingest_writer"), [
-      { test: "StringLike", variable: "s3:prefix", values: ["raw/slack/*", "bronze/slack/*", "_state/ingest*"] },
+      {
+        test: "StringLike",
+        variable: "s3:prefix",
+        values: ["raw/slack/*", "bronze/slack/*", "_state/ingest*", "_state/fetch/*", "_meta/slack/*"],
+      },
     ]);
     assertEquals(listing("classifier_writer"), [
       {
