@@ -24,7 +24,9 @@
  *   `SG.…`, Twilio `AC…`/`SK…` ids, JWTs `eyJ….….…`, Telegram bot tokens,
  *   Discord bot tokens, Mailgun `key-…`, Groq `gsk_`, Replicate `r8_`,
  *   DigitalOcean `dop_v1_`, Databricks `dapi…`, PyPI `pypi-…`;
- * - AWS access key ids (`AKIA…`, `ASIA…` and the other `A…` kinds);
+ * - AWS access key ids (`AKIA…`, `ASIA…` and the other `A…` kinds), and
+ *   40-character base64 strings shaped like AWS secret keys (both cases, a
+ *   digit and a `/` or `+`);
  * - the value of a sensitive URL parameter (`?token=`, `access_token`, `key`,
  *   `api_key`, `secret`, `password`, `sig`, `signature`, `X-Amz-Credential`,
  *   `X-Amz-Security-Token`, `code`, `session`, `auth`, `jwt`, and `t`), in the
@@ -36,7 +38,8 @@
  *   `credential(s)`, in env, ini or code lines (`DB_PASSWORD=…`,
  *   `aws_secret_access_key = …`, `--token=…`), JSON or dicts (`"password": …`),
  *   YAML at a line's start (`password: …`), and `password: …` inside a line
- *   when the value has a digit or a symbol or is long; references such as
+ *   or `my password is …` when the value has a digit or a symbol (or, after a
+ *   colon, is long); references such as
  *   `os.environ[…]`, `${VAR}`, `getpass()`, `None` or `true` stay;
  * - the credentials of an `Authorization:` header and of `Bearer …`/`Basic …`.
  *
@@ -122,19 +125,20 @@ export function redactSlackTokens(text: string): string {
 const B = String.raw`(?<=^|[^A-Za-z0-9]|%[0-9A-Fa-f]{2})`;
 const E = String.raw`(?![A-Za-z0-9])`;
 const KEY_SHAPES = [
-  String.raw`sk-ant-[A-Za-z0-9_-]{16,}`,
-  String.raw`sk-[A-Za-z0-9_-]{20,}`,
+  String.raw`sk-ant-[A-Za-z0-9_-]{8,}`,
+  String.raw`sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{8,}`,
+  String.raw`sk-[A-Za-z0-9_-]{16,}`,
   String.raw`(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}`,
   String.raw`whsec_[A-Za-z0-9]{16,}`,
-  String.raw`gh[pousr]_[A-Za-z0-9]{20,}`,
-  String.raw`github_pat_[A-Za-z0-9_]{20,}`,
-  String.raw`gl(?:pat|dt|ptt|rt|cbt|oas|ft)-[A-Za-z0-9_-]{16,}`,
-  String.raw`AIza[0-9A-Za-z_-]{30,}`,
+  String.raw`gh[pousr]_[A-Za-z0-9]{16,}`,
+  String.raw`github_pat_[A-Za-z0-9_]{16,}`,
+  String.raw`gl(?:pat|dt|ptt|rt|cbt|oas|ft)-[A-Za-z0-9_-]{10,}`,
+  String.raw`AIza[0-9A-Za-z_-]{20,}`,
   String.raw`ya29\.[0-9A-Za-z_-]{20,}`,
   String.raw`GOCSPX-[0-9A-Za-z_-]{20,}`,
-  String.raw`hf_[A-Za-z0-9]{30,}`,
-  String.raw`npm_[A-Za-z0-9]{30,}`,
-  String.raw`SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}`,
+  String.raw`hf_[A-Za-z0-9]{20,}`,
+  String.raw`npm_[A-Za-z0-9]{20,}`,
+  String.raw`SG\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}`,
   String.raw`(?:AC|SK)[0-9a-fA-F]{32}`,
   String.raw`eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*`,
   String.raw`(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}`,
@@ -147,6 +151,13 @@ const KEY_SHAPES = [
   String.raw`pypi-[A-Za-z0-9_-]{50,}`,
 ];
 const KEY_RE = new RegExp(`${B}(?:${KEY_SHAPES.join("|")})${E}`, "g");
+// A 40-character base64 string with both cases, a digit and a `/` or `+`: the shape of an AWS secret access key.
+// Only on its own (after a space, quote, bracket, `=` or `:`), so a 40-character stretch of a URL path is not one.
+const AWS_SECRET_RE = /(?<=^|[\s"'`=:(\[,])[A-Za-z0-9\/+]{40}(?![A-Za-z0-9\/+=._-])/g;
+
+function awsSecret(m: string): string {
+  return /[A-Z]/.test(m) && /[a-z]/.test(m) && /\d/.test(m) && /[\/+]/.test(m) ? REDACTED : m;
+}
 
 const PRIVATE_KEY_RE =
   /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/g;
@@ -187,6 +198,9 @@ const INLINE_COLON_RE = new RegExp(
     .raw`(${B}${SECRET_NAME}[ \t]*:[ \t]*)([^\s"',;&)\]}\\]*(?:\d|[^\sA-Za-z"',;&)\]}\\])[^\s"',;&)\]}\\]*|[A-Za-z]{16,})`,
   "gi",
 );
+// "my password is hunter2", ".netrc"'s "password hunter2": only a value with a digit or a symbol.
+const PROSE_PASSWORD_RE =
+  /(\b(?:password|passwd|passphrase)(?:[ \t]+(?:is|was))?[ \t]+)(?![=:])([^\s"',;&)\]}\\]*(?:\d|[^\sA-Za-z"',;&)\]}\\])[^\s"',;&)\]}\\]*)/gi;
 // References and placeholders, which are code worth keeping rather than secrets.
 const KEEP_VALUE_RE =
   /^(?:\$|%\(|\{\{|<|os\.|process\.env|import\.meta|env\b|getenv|getpass|input\b|none$|null$|nil$|undefined$|true$|false$|str$|string$|int$|bool$|any$|\*+$|x+$|\.\.\.|\[REDACTED\])/i;
@@ -222,16 +236,16 @@ export function redactSecrets(text: string): string {
   let out = text.replace(PRIVATE_KEY_RE, REDACTED);
   out = out.replace(URL_PASSWORD_RE, (_m, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`);
   for (const [re, to] of WEBHOOK_RES) out = out.replace(re, to);
-  out = redactSlackTokens(out).replace(KEY_RE, REDACTED);
+  out = redactSlackTokens(out).replace(KEY_RE, REDACTED).replace(AWS_SECRET_RE, awsSecret);
   out = out.replace(SENSITIVE_PARAM_RE, `$1${REDACTED}`);
   out = out.replace(AUTH_HEADER_RE, (m, head: string) => (m.slice(head.length) === REDACTED ? m : head + REDACTED));
   out = out.replace(
     AUTH_SCHEME_RE,
     (m, head: string, value: string) =>
-      value.length >= 8 && /\d/.test(value) && value !== REDACTED ? head + REDACTED : m,
+      value.length >= 6 && /\d/.test(value) && value !== REDACTED ? head + REDACTED : m,
   );
   for (const re of ASSIGN_RES) out = out.replace(re, assignValue);
-  out = out.replace(INLINE_COLON_RE, assignValue);
+  out = out.replace(INLINE_COLON_RE, assignValue).replace(PROSE_PASSWORD_RE, assignValue);
   return out;
 }
 
@@ -242,12 +256,13 @@ const EMAIL_RE = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const MENTION_RE = /(?<![\p{L}\p{N}_.+\-\]@])@([\p{L}\p{N}][\p{L}\p{N}._'-]*)((?:[ \t]\p{Lu}[\p{L}'-]+){0,2})/gu;
 const BROADCAST = new Set(["here", "channel", "everyone", "user"]);
 const PHONE_RE = new RegExp(
-  String.raw`(?<![\w+.\/-])(?:` +
+  // Not inside a run of numbers or a hex dump (`1f8b 0818 8897`, `00 00 00 05`).
+  String.raw`(?<![\w+.\/-]|\d[ -]|[0-9a-fA-F]{2} )(?:` +
     String.raw`\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{1,4}){1,5}` +
     String.raw`|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}` +
     String.raw`|\d{3}[ .-]\d{3}[ .-]\d{4}` +
-    String.raw`|0\d{1,4}(?:[ -]\d{2,8}){1,4}` +
-    String.raw`)(?![\w\/]|[.:-]?\d)`,
+    String.raw`|0[1-9]\d{0,3}(?:[ -]\d{2,8}){1,4}` +
+    String.raw`)(?![\w\/]|[.:-]?\d|[ -]\d| [0-9a-fA-F]{2}\b)`,
   "g",
 );
 const URL_TAIL_RE =
@@ -271,6 +286,8 @@ function mention(m: string, name: string, more: string, offset: number, text: st
 
 function phone(m: string): string {
   const digits = m.replace(/\D/g, "").length;
+  // A group of zeros (`00`) is a byte or a counter, not part of a phone number.
+  if (/(?:^|[ .-])0+(?=$|[ .-])/.test(m)) return m;
   return digits >= 8 && digits <= 15 ? "[phone]" : m;
 }
 

@@ -244,6 +244,24 @@ export const SECRETS: readonly { kind: string; text: string; secret: string; exp
     expected: "my config has password: [REDACTED] and api_key: [REDACTED]",
   },
   {
+    kind: "AWS secret key on its own",
+    text: "secret is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY ok",
+    secret: "bPxRfiCY",
+    expected: "secret is [REDACTED] ok",
+  },
+  {
+    kind: "a password in prose and in .netrc",
+    text: "my password is Hunter2! and machine x login y password s3cr3t",
+    secret: "unter2",
+    expected: "my password is [REDACTED] and machine x login y password [REDACTED]",
+  },
+  {
+    kind: "short OpenAI-style project key",
+    text: "key sk-proj-abc123XYZ",
+    secret: "abc123XYZ",
+    expected: "key [REDACTED]",
+  },
+  {
     kind: "command-line flag",
     text: "mycli --password hunter2 --verbose",
     secret: "hunter2",

@@ -80,6 +80,9 @@ Deno.test("redactForLlm() also removes mentions, emails, phone numbers and URL p
       "@dataclass\nclass Row:\n    id: int\n\nuse @app.get('/') and npm i @duckdb/node-api",
       "What does `__init__.py` do in src/utils/__init__.py? See https://docs.python.org/3/tutorial/modules.html#packages",
       "IP 192.168.1.100, version 1.24.3-dev, 100 rows in 0.5 s, ISBN 978 3 16 148410 0?",
+      "00000000: 1f8b 0818 8897 a068 0003 6865  and bytes 1F 8B 08 00 00 00 00 00 00 03, print 001 002 003 004",
+      "Meeting ID: 886 0492 6613 at https://us02web.zoom.us/rec/share/KKqBC65MOYtrQrC6UAr0iz3TqTU-U6xev4Lr0wug9M",
+      "https://docs.google.com/document/d/1F9hoGi0_0WmxxpdHsxmPtn105L6yodLMafXnRfQgyY0/edit and twitter.com/GoogleOSS/status/1489331376923058181",
     ];
     for (const text of kept) assertEquals(redactForLlm(text), text);
   });
