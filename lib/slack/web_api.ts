@@ -22,7 +22,7 @@ import {
   WebAPIRequestError,
   WebClient,
 } from "@slack/web-api";
-import { redactTokens } from "./message.ts";
+import { redactSecrets } from "../redact.ts";
 
 /** The client's `fiveRetriesInFiveMinutes` policy (its `retryPolicies` is not a named export under Deno). */
 export const FIVE_RETRIES_IN_FIVE_MINUTES: Readonly<RetryOptions> = Object.freeze({ retries: 5, factor: 3.86 });
@@ -112,7 +112,8 @@ export interface SlackReaderOptions {
 type Page = Record<string, unknown> & { response_metadata?: { next_cursor?: string } };
 
 /**
- * Removes a secret, and anything shaped like a Slack token, from a text.
+ * Removes a secret, and anything shaped like a Slack token or another secret
+ * (see `lib/redact.ts`), from a text.
  *
  * @param text Any text.
  * @param secret The token in use.
@@ -120,7 +121,7 @@ type Page = Record<string, unknown> & { response_metadata?: { next_cursor?: stri
  */
 export function scrubSecret(text: string, secret: string): string {
   const out = secret.length >= 4 ? text.split(secret).join("[REDACTED]") : text;
-  return redactTokens(out);
+  return redactSecrets(out);
 }
 
 /** The Web API reader: one `WebClient`, with counters and plain errors. */
