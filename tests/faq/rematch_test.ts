@@ -71,3 +71,36 @@ Deno.test("faq:match after a new FAQ version changes only the match columns", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("label:daily re-imports the courses.yml FAQ source and re-matches earlier gold when it changed", async () => {
+  const { main: labelDailyMain } = await import("../../classify/label_daily.ts");
+  const dir = await Deno.makeTempDir({ prefix: "faq-daily-" });
+  try {
+    const lake = new LocalLake(dir);
+    await seedRaw(lake);
+    await ingest(lake, { courses: COURSES });
+    const src = path.join(dir, "faq.jsonl");
+    const write = (question: string) =>
+      Deno.writeTextFile(src, JSON.stringify({ id: "x1", question, answer: "See the course page." }) + "\n");
+    await write("How do I reset my password?");
+    const config = path.join(dir, "courses.yml");
+    await Deno.writeTextFile(config, "courses:\n  - id: ml-zoomcamp\n    faq:\n      source: faq.jsonl\n");
+    const args = ["--lake", dir, "--config", config, "--model", TINY, "--log-format", "json"];
+    const first = await capture(() => labelDailyMain(args));
+    assertEquals(first.code, 0, first.err);
+    ok(first.out.includes('"event":"faq"'), first.out);
+    const gold = await readGold(lake, "ml-zoomcamp");
+    ok(gold.length > 0 && gold.every((g) => g.faq_status !== null));
+
+    const same = await capture(() => labelDailyMain(args));
+    ok(!same.out.includes('"event":"faq"'), same.out); // unchanged source: nothing re-imported
+
+    await write("Is the deadline for homework 2 extended?");
+    const changed = await capture(() => labelDailyMain(args));
+    ok(changed.out.includes('"event":"faq"'), changed.out);
+    const deadline = (await readGold(lake, "ml-zoomcamp")).find((g) => (g.text ?? "").startsWith("Is the deadline"))!;
+    assertEquals([deadline.faq_match_id, deadline.faq_status], ["x1", "covered"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
