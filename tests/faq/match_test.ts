@@ -200,3 +200,13 @@ Deno.test("buildTfidfBaseline() is plain TF-IDF cosine", () => {
   const b = buildTfidfBaseline(FAQ);
   assertEquals(b.match("kind load docker image")[0]!.faq_id, "kind-load");
 });
+
+Deno.test("faqMatcherFor() gives label:bootstrap a covered best match from the lake's FAQ", async () => {
+  const { faqMatcherFor } = await import("../../lib/classify/bootstrap.ts");
+  const lake = new MemoryLake();
+  await importFaq(lake, "ml-zoomcamp", fixture("faq", "_questions"));
+  const matcher = (await faqMatcherFor(lake)("ml-zoomcamp"))!;
+  assertEquals(matcher("hi! ModuleNotFoundError: No module named 'sklearn' in my notebook")?.faqId, "d4e5f6a7b8");
+  assertEquals(matcher("ModuleNotFoundError: No module named 'sklearn'")?.covered, true);
+  assertEquals(await faqMatcherFor(lake)("de-zoomcamp"), undefined);
+});
