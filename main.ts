@@ -8,6 +8,9 @@
 import { main as audit } from "./classify/audit.ts";
 import { main as demo } from "./classify/demo.ts";
 import { main as evaluate } from "./classify/eval.ts";
+import { main as faqEval } from "./classify/faq_eval.ts";
+import { main as faqImport } from "./classify/faq_import.ts";
+import { main as faqMatch } from "./classify/faq_match.ts";
 import { main as labelBatch } from "./classify/label_batch.ts";
 import { main as labelBootstrap } from "./classify/label_bootstrap.ts";
 import { main as labelDaily } from "./classify/label_daily.ts";
@@ -33,6 +36,9 @@ export const COMMANDS: Readonly<Record<string, [(args: string[]) => Promise<numb
   "labels-export": [labelsExport, "a course's labels as a CSV for the human audit"],
   "labels-import": [labelsImport, "the human audit's CSV back into the lake"],
   audit: [audit, "precision, recall and F1 of the deployed classifier over 30 days"],
+  "faq-import": [faqImport, "a course's FAQ into reference/faq"],
+  "faq-match": [faqMatch, "re-match gold against the FAQ now in the lake"],
+  "faq-eval": [faqEval, "hit@1, hit@5, MRR@5 of the FAQ matcher on labelled questions"],
   eval: [evaluate, "precision, recall and a suggested band on labeled messages"],
   demo: [demo, "the whole pipeline on the bundled fixtures, offline"],
   "model-pull": [modelPull, "download the embedding model once"],

@@ -25,6 +25,9 @@ import { formatIngestSummary } from "../lib/ingest/summary.ts";
 import { formatLabelSummary } from "../lib/classify/summary.ts";
 import type { BronzeRow } from "../lib/slack/message.ts";
 import { importExport, openExport } from "../lib/slack/export.ts";
+import { importFaq } from "../lib/faq/import.ts";
+import { CLUSTER_COLUMNS, type ClusterRow } from "../lib/faq/groups.ts";
+import { clustersKey } from "../lib/layout.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const FIXTURES = path.join(ROOT, "fixtures");
@@ -95,6 +98,14 @@ export async function main(args: string[]): Promise<number> {
     console.log(formatImportSummary(s, "ml-zoomcamp"));
   }
 
+  console.log("\n   Imported the fixture FAQ (fixtures/faq/_questions):");
+  const faqRows: (string | number)[][] = [];
+  for (const course of config.courses) {
+    const r = await importFaq(lake, course.id, path.join(FIXTURES, "faq", "_questions"));
+    faqRows.push([course.id, r.entries, r.problems.length, r.written ? "yes" : "no (unchanged)"]);
+  }
+  console.log(formatTable(["course", "FAQ entries", "left out", "written"], faqRows));
+
   console.log("\n3. Ingested raw to bronze:");
   const summary = await ingest(lake, { courses: config.courses });
   console.log(formatIngestSummary(summary, lake.url));
@@ -145,6 +156,24 @@ export async function main(args: string[]): Promise<number> {
     console.log(`\n${course.id}: ${gold.filter((g) => g.is_faq).length} FAQ of ${gold.length} candidates`);
     for (const g of top) {
       console.log(`  ${g.score.toFixed(2)} [${g.decision_source}] ${(g.text ?? "").replace(/\s+/g, " ").slice(0, 90)}`);
+    }
+  }
+  console.log("\n7. What the FAQ covers, and the largest groups it does not:");
+  for (const course of config.courses) {
+    const gold: GoldRow[] = [];
+    for await (const e of lake.list(coursePrefix("gold", course.id))) {
+      gold.push(...readParquetRows<GoldRow>(GOLD_COLUMNS, await lake.read(e.key)));
+    }
+    const covered = gold.filter((g) => g.faq_status === "covered").length;
+    console.log(`\n${course.id}: the FAQ covers ${covered} of ${gold.length} questions`);
+    const key = clustersKey(course.id);
+    if (!(await lake.stat(key))) continue;
+    const groups = readParquetRows<ClusterRow>(CLUSTER_COLUMNS, await lake.read(key))
+      .filter((c) => c.faq_match_id === null)
+      .sort((a, b) => b.size - a.size)
+      .slice(0, 3);
+    for (const c of groups) {
+      console.log(`  ${c.size} x ${c.canonical_text.replace(/\s+/g, " ").slice(0, 90)}`);
     }
   }
   console.log(

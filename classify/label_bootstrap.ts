@@ -72,7 +72,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
       since,
       until,
       ...(llm ? { llm } : {}),
-      ...(faq ? { faq } : {}),
+      faq,
     };
     if (!llm) io.err("No OPENAI_API_KEY: no LLM labels; only FAQ-derived labels (positives) are written.");
     return {

@@ -10,6 +10,9 @@ import { CLASSIFY_ENV, CLASSIFY_FLAG_HELP, CLASSIFY_FLAG_OPTIONS, setupClassifie
 import { selectCourses } from "../lib/config.ts";
 import { label, type LabelOptions } from "../lib/classify/label.ts";
 import { formatLabelSummary } from "../lib/classify/summary.ts";
+import * as path from "node:path";
+import { importFaq } from "../lib/faq/import.ts";
+import { rematchCourse } from "../lib/faq/rematch.ts";
 
 const USAGE = {
   batch: `Usage: deno task label:batch [options]
@@ -29,7 +32,9 @@ ${CLASSIFY_FLAG_HELP}
   daily: `Usage: deno task label:daily [options]
 
 Labels every bronze partition that ingest changed since the last daily run (late replies
-and late messages of earlier days included), and --date if given.
+and late messages of earlier days included), and --date if given. Courses whose courses.yml
+entry names a FAQ source (faq: {source, from_course}) have it re-imported first; when it
+changed, earlier gold is re-matched against it (as faq:match does).
 
 Options:
   --date YYYY-MM-DD    also label this day
@@ -88,6 +93,22 @@ function spec(mode: "batch" | "daily"): TaskSpec<typeof OPTIONS> {
         lakeUrl: lake.url,
         close: () => clf.embedder.dispose(),
         async run() {
+          if (mode === "daily") {
+            for (const c of courses) {
+              if (!c.faq) continue;
+              const source = path.resolve(path.dirname(config.configFile), c.faq.source);
+              const r = await importFaq(lake, c.id, source, c.faq.fromCourse ? { fromCourse: c.faq.fromCourse } : {});
+              for (const p of r.problems) io.err(`${c.id}: FAQ entry left out: ${p.file}: ${p.reason}`);
+              if (!r.written) continue;
+              const m = await rematchCourse(lake, c.id);
+              const line = { event: "faq", course: c.id, entries: r.entries, changed: r.changed, rematched: m.changed };
+              io.out(
+                json
+                  ? JSON.stringify(line)
+                  : `${c.id}: FAQ re-imported (${r.entries} entries, ${r.changed} new or changed); ${m.changed} gold row(s) re-matched.`,
+              );
+            }
+          }
           const summary = await label(lake, options);
           if (json) io.out(JSON.stringify({ event: "summary", lake: lake.url, ...summary }));
           else io.out(formatLabelSummary(summary));

@@ -28,6 +28,19 @@ export interface Course {
   readonly rawPrefix: string;
   /** Whether {@linkcode Course.rawPrefix} is a full URL rather than a lake key prefix. */
   readonly rawIsUrl: boolean;
+  /**
+   * Where the course's FAQ comes from (`faq: {source, from_course}`), so that
+   * the daily job re-imports it; null when the file names none.
+   */
+  readonly faq: CourseFaqSource | null;
+}
+
+/** A course's FAQ source in `courses.yml`. */
+export interface CourseFaqSource {
+  /** A `_questions` folder, one course folder, or a JSON Lines file. */
+  readonly source: string;
+  /** The course folder inside a `_questions` folder; null means the course id. */
+  readonly fromCourse: string | null;
 }
 
 /** The `classifier:` section of `courses.yml`. */
@@ -62,7 +75,7 @@ export interface Config {
   readonly s3: Readonly<S3LakeOptions>;
 }
 
-const COURSE_KEYS = ["id", "channel_id", "channel", "raw_prefix"] as const;
+const COURSE_KEYS = ["id", "channel_id", "channel", "raw_prefix", "faq"] as const;
 const CHANNEL_ID_RE = /^[CGD][A-Z0-9]{6,}$/;
 
 /**
@@ -113,6 +126,12 @@ export function parseCourses(text: string, file: string): readonly Course[] {
   for (const item of list.items) {
     const line = lineOf(item as Scalar);
     if (!isMap(item)) throw new ConfigError(file, line, 'Each course must be a mapping with at least an "id"');
+    const faqNode = item.get("faq", true);
+    let faq: CourseFaqSource | null = null;
+    if (faqNode !== undefined) {
+      item.delete("faq");
+      faq = readFaqSource(faqNode, file, lineOf(faqNode as Scalar) || line);
+    }
     const values = readCourseMap(item, file, lineOf);
     const id = values.get("id");
     if (id === undefined) throw new ConfigError(file, line, 'Course has no "id": add one, such as "id: ml-zoomcamp"');
@@ -149,6 +168,7 @@ export function parseCourses(text: string, file: string): readonly Course[] {
       channel: values.get("channel")?.value ?? null,
       rawPrefix: raw === undefined ? defaultRawPrefix(id.value) : rawIsUrl ? raw.value : trimSlash(raw.value),
       rawIsUrl,
+      faq,
     }));
   }
   if (courses.length === 0) throw new ConfigError(file, lineOf(list) || 1, "No courses are listed: add at least one");
@@ -218,6 +238,29 @@ export function parseClassifierSettings(text: string, file: string): ClassifierS
     throw new ConfigError(file, lineOf(section), `classifier low ${out.low} is above high ${out.high}`);
   }
   return Object.freeze(out) as ClassifierSettings;
+}
+
+function readFaqSource(node: unknown, file: string, line: number): CourseFaqSource {
+  const v = (node as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null;
+  const o = v as Record<string, unknown> | null;
+  if (!isMap(node) || o === null) {
+    throw new ConfigError(
+      file,
+      line,
+      '"faq" must be a mapping such as {source: ../faq/_questions, from_course: mlops-zoomcamp}',
+    );
+  }
+  const unknown = Object.keys(o).find((k) => k !== "source" && k !== "from_course");
+  if (unknown) {
+    throw new ConfigError(file, line, `Unknown key "${unknown}" in faq: allowed keys are source, from_course`);
+  }
+  if (typeof o.source !== "string" || o.source.trim() === "") {
+    throw new ConfigError(file, line, '"faq" needs a "source": a _questions folder, a course folder or a .jsonl file');
+  }
+  if (o.from_course !== undefined && (typeof o.from_course !== "string" || o.from_course.trim() === "")) {
+    throw new ConfigError(file, line, '"from_course" in faq must be a non-empty string');
+  }
+  return Object.freeze({ source: o.source.trim(), fromCourse: (o.from_course as string | undefined)?.trim() ?? null });
 }
 
 function readCourseMap(

@@ -344,3 +344,28 @@ export function metaKey(kind: "users" | "channels"): string {
 export function fetchStateKey(courseId: string): string {
   return `${STATE_ROOT}/fetch/${courseId}.json`;
 }
+
+/** Root of the reference FAQ tables. */
+export const FAQ_ROOT = "reference/faq";
+/** Root of the canonical question groups. */
+export const CLUSTERS_ROOT = "silver/faq_clusters";
+
+/**
+ * The key of a course's FAQ table.
+ *
+ * @param courseId The course.
+ * @returns `reference/faq/course_id={course}/faq.parquet`.
+ */
+export function faqKey(courseId: string): string {
+  return `${FAQ_ROOT}/course_id=${checkCourseId(courseId)}/faq.parquet`;
+}
+
+/**
+ * The key of a course's canonical question groups.
+ *
+ * @param courseId The course.
+ * @returns `silver/faq_clusters/course_id={course}/clusters.parquet`.
+ */
+export function clustersKey(courseId: string): string {
+  return `${CLUSTERS_ROOT}/course_id=${checkCourseId(courseId)}/clusters.parquet`;
+}

@@ -21,7 +21,9 @@ export type ColumnKind =
   | "float64"
   | "timestamp"
   | "reactions"
-  | "files";
+  | "files"
+  | "faq_matches"
+  | "strings";
 
 /** One column of a table schema. */
 export interface ColumnSpec {
@@ -43,6 +45,11 @@ const FILE = new arrow.Struct([
   new arrow.Field("mimetype", new arrow.Utf8(), true),
   new arrow.Field("size", new arrow.Int64(), true),
   new arrow.Field("url_private", new arrow.Utf8(), true),
+]);
+
+const FAQ_MATCH = new arrow.Struct([
+  new arrow.Field("faq_id", new arrow.Utf8(), true),
+  new arrow.Field("score", new arrow.Float64(), true),
 ]);
 
 /**
@@ -198,6 +205,10 @@ function columnVector(spec: ColumnSpec, values: unknown[]): arrow.Vector {
       ], ["url_private", utf8Vector]]);
     case "reactions":
       return listOfStructs(values, REACTION, [["name", utf8Vector], ["count", (v) => numberVector(v, "int32")]]);
+    case "faq_matches":
+      return listOfStructs(values, FAQ_MATCH, [["faq_id", utf8Vector], ["score", (v) => numberVector(v, "float64")]]);
+    case "strings":
+      return listOfStrings(values);
   }
 }
 
@@ -213,6 +224,25 @@ function int64Vector(values: readonly unknown[]): arrow.Vector {
   return arrow.makeVector(
     arrow.makeData({ type: new arrow.Int64(), length: n, nullCount: nulls, nullBitmap: bitmap, data }),
   );
+}
+
+/** A list<string> column. */
+function listOfStrings(values: readonly unknown[]): arrow.Vector {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  const items: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    const list = values[i];
+    if (Array.isArray(list)) items.push(...list);
+    offsets[i + 1] = items.length;
+  }
+  return arrow.makeVector(arrow.makeData({
+    type: new arrow.List(new arrow.Field("element", new arrow.Utf8(), true)),
+    length: n,
+    nullCount: 0,
+    valueOffsets: offsets,
+    child: utf8Vector(items).data[0]!,
+  }));
 }
 
 /**

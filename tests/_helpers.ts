@@ -17,7 +17,7 @@ export function fixture(...parts: string[]): string {
 }
 
 export function course(id: string, extra: Partial<Course> = {}): Course {
-  return { id, channelId: null, channel: null, rawPrefix: defaultRawPrefix(id), rawIsUrl: false, ...extra };
+  return { id, channelId: null, channel: null, rawPrefix: defaultRawPrefix(id), rawIsUrl: false, faq: null, ...extra };
 }
 
 /** Copies a fixture folder into the lake under `destPrefix`, keeping relative paths. */

@@ -109,3 +109,34 @@ Deno.test(
     assertThrows(() => selectCourses(config, ["zz"]), RangeError, 'Course "zz" is not in courses.yml: add it there');
   },
 );
+
+Deno.test("parseCourses() reads a course's FAQ source and rejects a wrong one with its line", async (t) => {
+  await t.step("source and from_course", () => {
+    const courses = parseCourses(
+      "courses:\n  - id: a\n    faq:\n      source: ../faq/_questions\n      from_course: mlops-zoomcamp\n  - id: b\n",
+      "c.yml",
+    );
+    assertEquals(courses.map((c) => c.faq), [{ source: "../faq/_questions", fromCourse: "mlops-zoomcamp" }, null]);
+  });
+  await t.step("no source", () => {
+    assertThrows(
+      () => parseCourses("courses:\n  - id: a\n    faq:\n      from_course: x\n", "c.yml"),
+      ConfigError,
+      'c.yml:4: "faq" needs a "source"',
+    );
+  });
+  await t.step("an unknown key", () => {
+    assertThrows(
+      () => parseCourses("courses:\n  - id: a\n    faq:\n      source: x\n      path: y\n", "c.yml"),
+      ConfigError,
+      'Unknown key "path" in faq',
+    );
+  });
+  await t.step("not a mapping", () => {
+    assertThrows(
+      () => parseCourses("courses:\n  - id: a\n    faq: x\n", "c.yml"),
+      ConfigError,
+      '"faq" must be a mapping',
+    );
+  });
+});

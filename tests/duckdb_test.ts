@@ -117,3 +117,70 @@ Deno.test("DuckDB reads gold timestamps as TIMESTAMP, exact to the microsecond",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("DuckDB reads reference/faq, silver/faq_clusters and gold's FAQ columns", async (t) => {
+  const { importFaq } = await import("../lib/faq/import.ts");
+  const dir = await Deno.makeTempDir({ prefix: "lake-duck-faq-" });
+  const db = await DuckDBInstance.create(":memory:");
+  const conn = await db.connect();
+  const query = async (sql: string) => (await conn.runAndReadAll(sql)).getRowObjectsJson();
+  const tiny = fixture("models", "tiny");
+  const embedder = await loadEmbedder(tiny);
+  try {
+    const lake = new LocalLake(dir);
+    const courses = [course("ml-zoomcamp"), course("de-zoomcamp")];
+    await seedRaw(lake);
+    await ingest(lake, { courses });
+    await importFaq(lake, "ml-zoomcamp", fixture("faq", "_questions"));
+    const head = parseHead(await Deno.readTextFile(`${tiny}/head.json`), "head.json");
+    await label(lake, { courses, embedder, head, prefilter: makePrefilter(), mode: "batch" });
+
+    await t.step("reference/faq", async () => {
+      assertEquals(
+        await query(
+          `SELECT course_id, count(*) AS n, count(DISTINCT id) AS ids, min(length(answer_plain)) > 0 AS answered
+           FROM read_parquet('${dir}/reference/faq/**/*.parquet', hive_partitioning = true) GROUP BY 1`,
+        ),
+        [{ course_id: "ml-zoomcamp", n: "6", ids: "6", answered: true }],
+      );
+    });
+    const gold = `read_parquet('${dir}/gold/faq_labels/**/*.parquet', hive_partitioning = true)`;
+    await t.step("gold's FAQ columns", async () => {
+      assertEquals(
+        await query(
+          `SELECT course_id, count(*) FILTER (faq_status IS NULL) AS no_faq,
+                  count(*) FILTER (faq_match_id = faq_matches[1].faq_id AND faq_match_score = faq_matches[1].score) AS best,
+                  count(*) AS n
+           FROM ${gold} GROUP BY 1 ORDER BY 1`,
+        ),
+        [
+          { course_id: "de-zoomcamp", no_faq: "1", best: "0", n: "1" },
+          { course_id: "ml-zoomcamp", no_faq: "0", best: "4", n: "4" },
+        ],
+      );
+      assertEquals(
+        await query(`SELECT DISTINCT typeof(faq_matches) AS t FROM ${gold}`),
+        [{ t: "STRUCT(faq_id VARCHAR, score DOUBLE)[]" }],
+      );
+    });
+    await t.step("silver/faq_clusters joins gold on canonical_id and its members", async () => {
+      const silver = `read_parquet('${dir}/silver/faq_clusters/**/*.parquet', hive_partitioning = true)`;
+      assertEquals(
+        await query(
+          `SELECT count(*) AS bad FROM ${gold} g LEFT JOIN ${silver} s
+           ON s.course_id = g.course_id AND s.id = g.canonical_id
+           WHERE s.id IS NULL OR NOT list_contains(s.member_ids, g.message_id)`,
+        ),
+        [{ bad: "0" }],
+      );
+      assertEquals(
+        await query(`SELECT sum(size) AS n, min(first_seen <= last_seen) AS ordered FROM ${silver}`),
+        [{ n: "5", ordered: true }],
+      );
+    });
+  } finally {
+    conn.closeSync();
+    await embedder.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

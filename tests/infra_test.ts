@@ -151,11 +151,14 @@ Deno.test("IAM is least privilege: writers scoped by layer prefix, never the who
       for (const p of ["_state/fetch/*", "_meta/slack/*"]) ok(list.condition[0].values.includes(p), p);
     },
   );
-  await t.step("the classifier reads bronze and writes gold/ and its own state only", () => {
+  await t.step("the classifier reads bronze and writes gold/, the FAQ, the groups and its own state only", () => {
     ok(objectResources("classifier_writer", "s3:GetObject").includes("${local.bucket_arn}/bronze/slack/*"));
     assertEquals(objectResources("classifier_writer", "s3:PutObject"), [
       "${local.bucket_arn}/gold/*",
+      "${local.bucket_arn}/reference/faq/*",
+      "${local.bucket_arn}/silver/faq_clusters/*",
       "${local.bucket_arn}/_state/classify*",
+      "${local.bucket_arn}/_state/faq/*",
     ]);
   });
   await t.step("listing is limited to the same prefixes", () => {
@@ -225,4 +228,25 @@ Deno.test("Glue tables project bronze and gold partitions for Athena", () => {
   assertEquals(locals.projection["projection.enabled"], "true");
   assertEquals(locals.partition_keys.map((k: Json) => k.name), ["course_id", "year", "month", "day"]);
   assertEquals(Object.keys(locals.tables), ["bronze_messages", "gold_faq_labels"]);
+});
+
+Deno.test("Glue tables hold the FAQ columns of gold, reference_faq and silver_faq_clusters", async () => {
+  const { GOLD_COLUMNS } = await import("../lib/classify/label.ts");
+  const { FAQ_COLUMNS } = await import("../lib/faq/store.ts");
+  const { CLUSTER_COLUMNS } = await import("../lib/faq/groups.ts");
+  const locals = Object.assign({}, ...Object.values(files).flatMap((f) => f.locals ?? []));
+  const gold = new Map(locals.gold_columns.map((c: Json) => [c.name, c.type]));
+  assertEquals(gold.get("faq_matches"), "array<struct<faq_id:string,score:double>>");
+  assertEquals(gold.get("faq_status"), "string");
+  const partitions = ["course_id", "year", "month", "day"];
+  assertEquals(
+    [...gold.keys()].sort(),
+    GOLD_COLUMNS.map((c) => c.name).filter((n) => !partitions.includes(n)).sort(),
+  );
+  assertEquals(Object.keys(locals.course_tables), ["reference_faq", "silver_faq_clusters"]);
+  assertEquals(locals.course_tables.reference_faq.prefix, "reference/faq");
+  assertEquals(locals.faq_columns.map((c: Json) => c.name), FAQ_COLUMNS.map((c) => c.name));
+  assertEquals(locals.cluster_columns.map((c: Json) => c.name), CLUSTER_COLUMNS.map((c) => c.name));
+  const t = one("aws_glue_catalog_table", "course");
+  ok(t.parameters["storage.location.template"].includes("course_id=$${course_id}/"));
 });

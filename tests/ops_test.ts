@@ -89,6 +89,9 @@ Deno.test("every task runs with scoped permissions, never -A", async (t) => {
       "labels:import",
       "train",
       "audit",
+      "faq:import",
+      "faq:match",
+      "faq:eval",
       "compile",
     ]
   ) ok(deno.tasks[name], name);
@@ -119,6 +122,9 @@ Deno.test("main.ts dispatches every subcommand of the binary", async (t) => {
     "labels-export",
     "labels-import",
     "audit",
+    "faq-import",
+    "faq-match",
+    "faq-eval",
     "eval",
     "demo",
     "model-pull",

@@ -28,6 +28,8 @@ import { type LabelRecord, mergeLabelsFile, readLabelsFile, type SampleRecord } 
 import type { LlmJudge } from "./llm.ts";
 import { BRONZE_COLUMNS, readParquetRows } from "../parquet.ts";
 import { stratifiedSample } from "./sample.ts";
+import { readFaq } from "../faq/store.ts";
+import { buildFaqIndex } from "../faq/match.ts";
 import type { BronzeRow } from "../slack/message.ts";
 
 /** The best FAQ match of a text: which entry, how close, and whether that counts as answered. */
@@ -50,29 +52,24 @@ export type FaqMatcher = (text: string) => FaqHit | undefined;
 export type FaqMatcherFactory = (courseId: string) => Promise<FaqMatcher | undefined>;
 
 /**
- * The FAQ matcher of a lake, for `label:bootstrap`.
+ * The FAQ matcher of a lake, for `label:bootstrap`: the course's FAQ from
+ * `reference/faq/` (`readFaq`) indexed by the lexical matcher of `lib/faq`
+ * (`buildFaqIndex`); a best match that clears the index's `covered` threshold
+ * counts as answered.
  *
- * Wired to lib/faq once it lands. The FAQ stage (`lib/faq/store.ts` `readFaq`,
- * `lib/faq/match.ts` `buildFaqIndex`) is built in parallel; the wiring is:
- *
- * ```ts ignore
- * return async (courseId) => {
- *   const entries = await readFaq(lake, courseId);
- *   if (!entries || entries.length === 0) return undefined;
- *   const index = buildFaqIndex(entries);
- *   return (text) => {
- *     const best = index.match(text, 1)[0];
- *     return best && { faqId: best.faq_id, score: best.score, covered: index.isCovered(best.score) };
- *   };
- * };
- * ```
- *
- * @param _lake The lake whose `reference/faq/` holds the FAQ entries.
- * @returns The matcher factory, or `undefined` while there is no FAQ stage.
+ * @param lake The lake whose `reference/faq/` holds the FAQ entries.
+ * @returns The matcher factory; it gives `undefined` for a course with no FAQ.
  */
-export function faqMatcherFor(_lake: Lake): FaqMatcherFactory | undefined {
-  // Wired to lib/faq once it lands.
-  return undefined;
+export function faqMatcherFor(lake: Lake): FaqMatcherFactory {
+  return async (courseId) => {
+    const entries = await readFaq(lake, courseId);
+    if (!entries || entries.length === 0) return undefined;
+    const index = buildFaqIndex(entries);
+    return (text) => {
+      const best = index.match(text, 1)[0];
+      return best && { faqId: best.faq_id, score: best.score, covered: index.isCovered(best.score) };
+    };
+  };
 }
 
 /** Options of {@linkcode bootstrap}. */

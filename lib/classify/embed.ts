@@ -46,6 +46,12 @@ export interface EmbedderOptions {
 export interface Embedder {
   /** The model's id, from `config.json`'s `_name_or_path`. */
   readonly modelId: string;
+  /**
+   * Whether the model is a generated test model (`config.json` has a
+   * `synthetic` key, as `model:synth` writes): its vectors carry no meaning, so
+   * FAQ matching and grouping use the lexical path alone.
+   */
+  readonly synthetic: boolean;
   /** A short hash of the weights file and the dtype, for the gold rows. */
   readonly modelVersion: string;
   /** The embedding's dimension. */
@@ -153,6 +159,7 @@ export async function loadEmbedder(modelDir: string, options: EmbedderOptions = 
   const dims = Number(config.hidden_size);
   return {
     modelId: String(config._name_or_path ?? path.basename(dir)),
+    synthetic: config.synthetic !== undefined && config.synthetic !== false,
     modelVersion,
     dims,
     device,

@@ -28,6 +28,8 @@ import { changesPrefix, coursePrefix, type Day, parsePartitionKey, partitionKey,
 import type { LlmJudge, LlmResult } from "./llm.ts";
 import { BRONZE_COLUMNS, col, type ColumnSpec, readParquetRows, writeParquet } from "../parquet.ts";
 import type { BronzeRow } from "../slack/message.ts";
+import { type CourseFaq, type FaqMatch, openCourseFaq } from "../faq/course.ts";
+import { type Groups, openGroups } from "../faq/groups.ts";
 
 /** The gold FAQ labels table (the seed's LabelRecord, plus the LLM's status). */
 export const GOLD_COLUMNS: readonly ColumnSpec[] = Object.freeze([
@@ -50,6 +52,10 @@ export const GOLD_COLUMNS: readonly ColumnSpec[] = Object.freeze([
   col("llm_reason", "string"),
   col("canonical_id", "string"),
   col("canonical_text", "string"),
+  col("faq_matches", "faq_matches", false),
+  col("faq_match_id", "string"),
+  col("faq_match_score", "float64"),
+  col("faq_status", "string"),
   col("embedding_model", "string", false),
   col("embedding_version", "string", false),
   col("labeled_at", "timestamp", false),
@@ -80,6 +86,12 @@ export interface GoldRow {
   llm_reason: string | null;
   canonical_id: string | null;
   canonical_text: string | null;
+  /** The FAQ entries that best answer it, best first, at most 5. */
+  faq_matches: FaqMatch[];
+  faq_match_id: string | null;
+  faq_match_score: number | null;
+  /** `covered`, `uncovered`, or null when the course has no FAQ. */
+  faq_status: "covered" | "uncovered" | null;
   embedding_model: string;
   embedding_version: string;
   labeled_at: bigint;
@@ -137,6 +149,16 @@ export interface LabelOptions {
    */
   now?: () => Date;
   /**
+   * Fuse the encoder's cosine with the lexical FAQ ranking.
+   * @default {undefined} on when the encoder is real, off for a synthetic one
+   */
+  fuseEncoder?: boolean;
+  /**
+   * Similarity a question needs to join a canonical group.
+   * @default {undefined} `DEFAULT_GROUP_THRESHOLD` of `lib/faq/groups.ts`
+   */
+  groupThreshold?: number;
+  /**
    * Called after each partition.
    * @default {undefined}
    */
@@ -163,6 +185,12 @@ export interface LabelCourseSummary {
   inBand: number;
   /** Decisions made by the LLM. */
   llmDecided: number;
+  /** How FAQ matching ran: `lexical`, `fused` (with the encoder) or `none` (no FAQ). */
+  faqPath: "lexical" | "fused" | "none";
+  /** Candidates the FAQ covers. */
+  covered: number;
+  /** Canonical groups the run touched. */
+  groupsTouched: number;
 }
 
 /** What a labeling run did. */
@@ -262,8 +290,18 @@ export async function label(lake: Lake, options: LabelOptions): Promise<LabelSum
       faqs: 0,
       inBand: 0,
       llmDecided: 0,
+      faqPath: "none",
+      covered: 0,
+      groupsTouched: 0,
     };
     const state = await loadState(lake, course.id);
+    const faq = await openCourseFaq(lake, course.id, {
+      embedder: options.embedder,
+      ...(options.fuseEncoder !== undefined ? { fuse: options.fuseEncoder } : {}),
+    });
+    s.faqPath = faq.path;
+    const groups = await openGroups(lake, course.id, { threshold: options.groupThreshold });
+    const ctx: CourseContext = { faq, groups };
     let days: Day[];
     let fingerprints = new Map<Day, string>();
     let newCursor = state.journal_cursor;
@@ -303,6 +341,7 @@ export async function label(lake: Lake, options: LabelOptions): Promise<LabelSum
           options,
           s,
           summary,
+          ctx,
         );
         at += p.texts.length;
         state.partitions[p.day] = {
@@ -337,6 +376,7 @@ export async function label(lake: Lake, options: LabelOptions): Promise<LabelSum
       }
     }
     await flush();
+    s.groupsTouched = (await groups.save()).touched;
     if (newCursor !== state.journal_cursor) {
       state.journal_cursor = newCursor;
       await saveState(lake, state);
@@ -348,6 +388,12 @@ export async function label(lake: Lake, options: LabelOptions): Promise<LabelSum
     summary.llmCacheHits = options.llm.cacheHits;
   }
   return summary;
+}
+
+/** A course's FAQ and groups, open for a run. */
+interface CourseContext {
+  faq: CourseFaq;
+  groups: Groups;
 }
 
 /** Candidates per forward pass, at the least, before a flush. */
@@ -389,6 +435,7 @@ async function writeLabels(
   options: LabelOptions,
   s: LabelCourseSummary,
   summary: LabelSummary,
+  ctx: CourseContext,
 ): Promise<number> {
   const { candidates, texts, day } = p;
   const goldKey = partitionKey("gold", courseId, day);
@@ -404,6 +451,20 @@ async function writeLabels(
     const results = await options.llm.judge(bandIdx.map((i) => texts[i]!));
     bandIdx.forEach((i, k) => llmResults.set(i, results[k]!));
   }
+  const matches = await ctx.faq.matchAll(texts, vectors);
+  const previous = new Map<string, string | null>();
+  if (await lake.stat(goldKey)) {
+    for (const g of readParquetRows<GoldRow>(GOLD_COLUMNS, await lake.read(goldKey))) {
+      previous.set(g.message_id, g.canonical_id);
+    }
+  }
+  const placed = ctx.groups.assign(candidates.map((r, i) => ({
+    messageId: r.message_id,
+    text: texts[i]!,
+    ts: r.ts,
+    previousGroup: previous.get(r.message_id) ?? null,
+    faqMatchId: matches[i]!.status === "covered" ? matches[i]!.matches[0]!.faq_id : null,
+  })));
   const labeledAt = BigInt((options.now?.() ?? new Date()).getTime()) * 1000n;
   const gold: GoldRow[] = candidates.map((r, i) => {
     const p = scores[i]!;
@@ -428,6 +489,8 @@ async function writeLabels(
       } else summary.llmCapped++;
     }
     if (isFaq) s.faqs++;
+    const m = matches[i]!;
+    if (m.status === "covered") s.covered++;
     return {
       course_id: courseId,
       message_id: r.message_id,
@@ -446,8 +509,12 @@ async function writeLabels(
       llm_confidence: confidence,
       llm_status: status,
       llm_reason: reason,
-      canonical_id: null,
-      canonical_text: null,
+      canonical_id: placed[i]!.id,
+      canonical_text: placed[i]!.text,
+      faq_matches: m.matches,
+      faq_match_id: m.matches[0]?.faq_id ?? null,
+      faq_match_score: m.matches[0]?.score ?? null,
+      faq_status: m.status,
       embedding_model: options.embedder.modelId,
       embedding_version: options.embedder.modelVersion,
       labeled_at: labeledAt,

@@ -24,10 +24,26 @@ export function formatLabelSummary(s: LabelSummary): string {
     c.faqs,
     c.inBand,
     c.llmDecided,
+    c.faqPath,
+    c.covered,
+    c.groupsTouched,
   ]);
   const out = [
     formatTable(
-      ["course", "partitions", "labeled", "up to date", "messages", "candidates", "FAQ", "in band", "LLM decided"],
+      [
+        "course",
+        "partitions",
+        "labeled",
+        "up to date",
+        "messages",
+        "candidates",
+        "FAQ",
+        "in band",
+        "LLM decided",
+        "FAQ path",
+        "covered",
+        "groups",
+      ],
       rows,
     ),
     "",

@@ -417,8 +417,8 @@ Deno.test("bootstrap() without an LLM writes FAQ-derived positives only, and say
       assertEquals(ml.faq + ml.unlabeled, ml.sampled);
       assertEquals(await lake.stat(labelsKey("ml-zoomcamp", "llm")), undefined);
     });
-    await t.step("the command says there is no key, and that the FAQ matcher is not wired", async () => {
-      assertEquals(faqMatcherFor(lake), undefined);
+    await t.step("the command says there is no key, and which courses have no FAQ to match", async () => {
+      assertEquals(await faqMatcherFor(lake)("ml-zoomcamp"), undefined);
       const r = await withLlmEnv({}, () => capture(() => bootstrapMain(["--lake", dir, "--config", CONFIG])));
       assertEquals(r.code, 0, r.err);
       ok(r.err.includes("No OPENAI_API_KEY: no LLM labels; only FAQ-derived labels (positives) are written."), r.err);

@@ -31,6 +31,11 @@ Deno.test({
     'Traceback (most recent call last):\n  File "x.py", line 1',
     "the container exited with code 137 after a minute",
     "Is GCP Sandbox enough or do we need the free trial?",
+    "my jupyter kernel keeps dying when I fit the model on the full data",
+    "grafana dashboard doesn't update, the chart stays the same",
+    "I registered but never got the slack invite email",
+    "echo $REMOTE_URI prints empty line, week 9",
+    'docker run -it gives "the input device is not a TTY"',
   ];
   const no = [
     "Thanks everyone, great session!",

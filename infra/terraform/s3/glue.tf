@@ -73,10 +73,39 @@ locals {
     { name = "llm_reason", type = "string" },
     { name = "canonical_id", type = "string" },
     { name = "canonical_text", type = "string" },
+    { name = "faq_matches", type = "array<struct<faq_id:string,score:double>>" },
+    { name = "faq_match_id", type = "string" },
+    { name = "faq_match_score", type = "double" },
+    { name = "faq_status", type = "string" },
     { name = "embedding_model", type = "string" },
     { name = "embedding_version", type = "string" },
     { name = "labeled_at", type = "timestamp" },
   ]
+
+  # Tables partitioned by course only: one file per course, replaced whole.
+  faq_columns = [
+    { name = "id", type = "string" },
+    { name = "section", type = "string" },
+    { name = "question", type = "string" },
+    { name = "answer_plain", type = "string" },
+    { name = "source_path", type = "string" },
+    { name = "sha256", type = "string" },
+  ]
+
+  cluster_columns = [
+    { name = "id", type = "string" },
+    { name = "canonical_text", type = "string" },
+    { name = "size", type = "int" },
+    { name = "first_seen", type = "timestamp" },
+    { name = "last_seen", type = "timestamp" },
+    { name = "faq_match_id", type = "string" },
+    { name = "member_ids", type = "array<string>" },
+  ]
+
+  course_tables = {
+    reference_faq       = { prefix = "reference/faq", columns = local.faq_columns }
+    silver_faq_clusters = { prefix = "silver/faq_clusters", columns = local.cluster_columns }
+  }
 
   tables = {
     bronze_messages = { prefix = "bronze/slack/messages", columns = local.bronze_columns }
@@ -87,7 +116,7 @@ locals {
 resource "aws_glue_catalog_database" "lake" {
   count       = var.create_glue_catalog ? 1 : 0
   name        = var.glue_database_name
-  description = "Slack FAQ lake: bronze messages and gold FAQ labels."
+  description = "Slack FAQ lake: bronze messages, gold FAQ labels, the course FAQs and question groups."
 }
 
 resource "aws_glue_catalog_table" "lake" {
@@ -107,6 +136,47 @@ resource "aws_glue_catalog_table" "lake" {
       name = partition_keys.value.name
       type = partition_keys.value.type
     }
+  }
+
+  storage_descriptor {
+    location      = "s3://${aws_s3_bucket.slack.bucket}/${each.value.prefix}/"
+    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    }
+
+    dynamic "columns" {
+      for_each = each.value.columns
+
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
+}
+
+resource "aws_glue_catalog_table" "course" {
+  for_each      = var.create_glue_catalog ? local.course_tables : {}
+  name          = each.key
+  database_name = aws_glue_catalog_database.lake[0].name
+  table_type    = "EXTERNAL_TABLE"
+
+  parameters = {
+    "projection.enabled"          = "true"
+    "projection.course_id.type"   = "enum"
+    "projection.course_id.values" = join(",", var.course_ids)
+    "storage.location.template"   = "s3://${aws_s3_bucket.slack.bucket}/${each.value.prefix}/course_id=$${course_id}/"
+    "classification"              = "parquet"
+    "parquet.compression"         = "ZSTD"
+    "EXTERNAL"                    = "TRUE"
+  }
+
+  partition_keys {
+    name = "course_id"
+    type = "string"
   }
 
   storage_descriptor {
