@@ -151,16 +151,23 @@ Deno.test("IAM is least privilege: writers scoped by layer prefix, never the who
       for (const p of ["_state/fetch/*", "_meta/slack/*"]) ok(list.condition[0].values.includes(p), p);
     },
   );
-  await t.step("the classifier reads bronze and writes gold/, the FAQ, the groups and its own state only", () => {
-    ok(objectResources("classifier_writer", "s3:GetObject").includes("${local.bucket_arn}/bronze/slack/*"));
-    assertEquals(objectResources("classifier_writer", "s3:PutObject"), [
-      "${local.bucket_arn}/gold/*",
-      "${local.bucket_arn}/reference/faq/*",
-      "${local.bucket_arn}/silver/faq_clusters/*",
-      "${local.bucket_arn}/_state/classify*",
-      "${local.bucket_arn}/_state/faq/*",
-    ]);
-  });
+  await t.step(
+    "the classifier reads bronze and writes gold/, the FAQ, the groups, labels, heads, reports and its own state only",
+    () => {
+      ok(objectResources("classifier_writer", "s3:GetObject").includes("${local.bucket_arn}/bronze/slack/*"));
+      assertEquals(objectResources("classifier_writer", "s3:PutObject"), [
+        "${local.bucket_arn}/gold/*",
+        "${local.bucket_arn}/reference/faq/*",
+        "${local.bucket_arn}/silver/faq_clusters/*",
+        "${local.bucket_arn}/labels/*",
+        "${local.bucket_arn}/models/heads/*",
+        "${local.bucket_arn}/reports/*",
+        "${local.bucket_arn}/_state/classify*",
+        "${local.bucket_arn}/_state/faq/*",
+        "${local.bucket_arn}/_state/audit/*",
+      ]);
+    },
+  );
   await t.step("listing is limited to the same prefixes", () => {
     const listing = (doc: string) =>
       docs[doc][0].statement.find((s: Json) => s.actions.includes("s3:ListBucket")).condition;
@@ -175,7 +182,19 @@ Deno.test("IAM is least privilege: writers scoped by layer prefix, never the who
       {
         test: "StringLike",
         variable: "s3:prefix",
-        values: ["bronze/slack/*", "gold/*", "_state/classify*", "_state/ingest/changes/*"],
+        values: [
+          "bronze/slack/*",
+          "gold/*",
+          "reference/faq/*",
+          "silver/faq_clusters/*",
+          "labels/*",
+          "models/heads/*",
+          "reports/*",
+          "_state/classify*",
+          "_state/faq/*",
+          "_state/audit/*",
+          "_state/ingest/changes/*",
+        ],
       },
     ]);
   });

@@ -54,7 +54,7 @@ data "aws_iam_policy_document" "classifier_writer" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["bronze/slack/*", "gold/*", "reference/faq/*", "silver/faq_clusters/*", "_state/classify*", "_state/faq/*", "_state/ingest/changes/*"]
+      values   = ["bronze/slack/*", "gold/*", "reference/faq/*", "silver/faq_clusters/*", "labels/*", "models/heads/*", "reports/*", "_state/classify*", "_state/faq/*", "_state/audit/*", "_state/ingest/changes/*"]
     }
   }
 
@@ -62,14 +62,14 @@ data "aws_iam_policy_document" "classifier_writer" {
     sid       = "ReadBronzeGoldAndState"
     effect    = "Allow"
     actions   = ["s3:GetObject"]
-    resources = ["${local.bucket_arn}/bronze/slack/*", "${local.bucket_arn}/gold/*", "${local.bucket_arn}/reference/faq/*", "${local.bucket_arn}/silver/faq_clusters/*", "${local.bucket_arn}/_state/classify*", "${local.bucket_arn}/_state/faq/*", "${local.bucket_arn}/_state/ingest/changes/*"]
+    resources = ["${local.bucket_arn}/bronze/slack/*", "${local.bucket_arn}/gold/*", "${local.bucket_arn}/reference/faq/*", "${local.bucket_arn}/silver/faq_clusters/*", "${local.bucket_arn}/labels/*", "${local.bucket_arn}/models/heads/*", "${local.bucket_arn}/reports/*", "${local.bucket_arn}/_state/classify*", "${local.bucket_arn}/_state/faq/*", "${local.bucket_arn}/_state/audit/*", "${local.bucket_arn}/_state/ingest/changes/*"]
   }
 
   statement {
     sid       = "WriteGoldAndClassifierState"
     effect    = "Allow"
     actions   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-    resources = ["${local.bucket_arn}/gold/*", "${local.bucket_arn}/reference/faq/*", "${local.bucket_arn}/silver/faq_clusters/*", "${local.bucket_arn}/_state/classify*", "${local.bucket_arn}/_state/faq/*"]
+    resources = ["${local.bucket_arn}/gold/*", "${local.bucket_arn}/reference/faq/*", "${local.bucket_arn}/silver/faq_clusters/*", "${local.bucket_arn}/labels/*", "${local.bucket_arn}/models/heads/*", "${local.bucket_arn}/reports/*", "${local.bucket_arn}/_state/classify*", "${local.bucket_arn}/_state/faq/*", "${local.bucket_arn}/_state/audit/*"]
   }
 
   dynamic "statement" {
@@ -94,7 +94,7 @@ resource "aws_iam_policy" "ingest_writer" {
 resource "aws_iam_policy" "classifier_writer" {
   count       = var.create_writer_policies ? 1 : 0
   name        = "${var.bucket_name}-classifier-writer"
-  description = "Classifier: read bronze/slack/ and the ingest change journal, write gold/, reference/faq/, silver/faq_clusters/ and its state of the Slack lake."
+  description = "Classifier: read bronze/slack/ and the ingest change journal, write gold/, reference/faq/, silver/faq_clusters/, labels/, models/heads/, reports/ and its state of the Slack lake."
   policy      = data.aws_iam_policy_document.classifier_writer.json
 }
 
