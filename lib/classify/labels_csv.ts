@@ -3,8 +3,8 @@
  * labeled messages for a spreadsheet, `labels:import` reads the team's
  * `human_label` column back into `labels/{course}/human.jsonl`.
  *
- * The file is RFC 4180 (CRLF line ends, cells with a comma, quote or line
- * break in double quotes, quotes doubled) with a UTF-8 byte order mark, so
+ * The file is RFC 4180 (CRLF line ends, cells with a comma, semicolon, tab,
+ * quote or line break in double quotes, quotes doubled) with a UTF-8 byte order mark, so
  * Excel, LibreOffice and Google Sheets open it with its accents intact. A cell
  * that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
  * leading `'`, so no spreadsheet runs a message as a formula; the import takes
@@ -52,7 +52,7 @@ export const MAX_CELL_CHARS = 32_000;
  */
 export function csvCell(value: string): string {
   const safe = FORMULA_START.test(value) ? `'${value}` : value;
-  return /[",\r\n]|^\s|\s$/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  return /[",;\t\r\n]|^\s|\s$/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 /**
@@ -89,12 +89,40 @@ export interface CsvRecord {
 }
 
 /**
+ * The separator of a CSV file, read from its first line: a comma, or a
+ * semicolon (what Excel writes where the decimal mark is a comma) or a tab,
+ * when the first line has more of those than of commas outside quotes.
+ *
+ * @param text The file's text.
+ * @returns `,`, `;` or `\t`.
+ * @example
+ * ```ts
+ * import { detectSeparator } from "./labels_csv.ts";
+ * detectSeparator("message_id;text;human_label\r\n"); // ";"
+ * ```
+ */
+export function detectSeparator(text: string): string {
+  const counts = new Map([[",", 0], [";", 0], ["\t", 0]]);
+  let quoted = false;
+  for (const c of text) {
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === "\n" || c === "\r")) break;
+    else if (!quoted && counts.has(c)) counts.set(c, counts.get(c)! + 1);
+  }
+  let best = ",";
+  for (const [c, n] of counts) if (n > counts.get(best)!) best = c;
+  return best;
+}
+
+/**
  * Parses RFC 4180 CSV, record by record. A record with broken quoting (a
  * quoted cell never closed, text after a closing quote, a quote inside an
  * unquoted cell) is reported with its row number, and parsing goes on from the
  * next line, so one bad row does not lose the others.
  *
  * @param text The file's text (a byte order mark is skipped).
+ * @param options The separator.
+ * @param options.separator `,`, `;` or a tab; by default {@linkcode detectSeparator}'s.
  * @returns Every record, blank lines left out.
  * @example
  * ```ts
@@ -102,8 +130,9 @@ export interface CsvRecord {
  * parseCsv('a,b\r\n"x, y",2\r\n')[1]?.cells; // ["x, y", "2"]
  * ```
  */
-export function parseCsv(text: string): CsvRecord[] {
+export function parseCsv(text: string, options: { separator?: string } = {}): CsvRecord[] {
   const s = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const sep = options.separator ?? detectSeparator(s);
   const out: CsvRecord[] = [];
   let i = 0;
   let line = 1;
@@ -143,19 +172,19 @@ export function parseCsv(text: string): CsvRecord[] {
           cell += c;
           i++;
         }
-        if (!error && i < s.length && s[i] !== "," && s[i] !== "\n" && !(s[i] === "\r" && s[i + 1] === "\n")) {
+        if (!error && i < s.length && s[i] !== sep && s[i] !== "\n" && !(s[i] === "\r" && s[i + 1] === "\n")) {
           error = "there is text after a closing quote";
         }
       } else {
         let end = i;
-        while (end < s.length && s[end] !== "," && s[end] !== "\n" && !(s[end] === "\r" && s[end + 1] === "\n")) end++;
+        while (end < s.length && s[end] !== sep && s[end] !== "\n" && !(s[end] === "\r" && s[end + 1] === "\n")) end++;
         cell = s.slice(i, end);
         if (cell.includes('"')) error = "a quote is inside an unquoted cell";
         i = end;
       }
       if (error) break;
       cells.push(cell);
-      if (s[i] === ",") {
+      if (s[i] === sep) {
         i++;
         continue;
       }
@@ -290,6 +319,7 @@ export async function importLabelsCsv(
   };
   const summary: ImportSummary = { imported: {}, blank: 0, problems: [] };
   const byCourse = new Map<string, Map<string, LabelRecord>>();
+  const seen = new Map<string, { row: number; label: boolean; conflict: boolean }>();
   for (const rec of records.slice(1)) {
     if (!rec.cells) {
       summary.problems.push({ row: rec.row, message: rec.error! });
@@ -328,6 +358,20 @@ export async function importLabelsCsv(
     }
     let m = byCourse.get(courseId!);
     if (!m) byCourse.set(courseId!, m = new Map());
+    const earlier = seen.get(id);
+    if (earlier && (earlier.conflict || earlier.label !== value)) {
+      // Two answers for one message: neither is taken, and what the lake holds stays.
+      earlier.conflict = true;
+      m.delete(id);
+      summary.problems.push({
+        row: rec.row,
+        message: `message_id ${JSON.stringify(id)} has human_label ${earlier.label ? 1 : 0} on row ${earlier.row} ` +
+          `and ${value ? 1 : 0} here: neither row is taken; keep one row per message and import again`,
+      });
+      continue;
+    }
+    if (earlier) continue; // the same answer again
+    seen.set(id, { row: rec.row, label: value, conflict: false });
     m.set(id, {
       message_id: id,
       text: text || uncell(textCol >= 0 ? rec.cells[textCol]! : ""),
