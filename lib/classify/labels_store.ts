@@ -116,10 +116,19 @@ export async function readLabelsFile<T extends LabelRecord | SampleRecord>(
   return out;
 }
 
+// Merges of one file in this process, one after the other: see mergeLabelsFile().
+const merging = new Map<string, Promise<unknown>>();
+
 /**
  * Merges lines into a labels file by `message_id` (new lines replace old ones
  * of the same message) and writes it back, sorted by `message_id` so that the
  * same content gives the same bytes.
+ *
+ * Two merges of one file in one process run one after the other, so neither
+ * loses the other's lines. Across processes (two `labels:import` at once), the
+ * file's fingerprint is checked again just before the write, and the merge is
+ * done again on the newer file when it changed; that leaves a window of one
+ * write, not of the whole run.
  *
  * @param lake The lake.
  * @param courseId The course.
@@ -127,20 +136,46 @@ export async function readLabelsFile<T extends LabelRecord | SampleRecord>(
  * @param records The new lines.
  * @returns How many lines the file holds now.
  */
-export async function mergeLabelsFile<T extends LabelRecord | SampleRecord>(
+export function mergeLabelsFile<T extends LabelRecord | SampleRecord>(
   lake: Lake,
   courseId: string,
   file: LabelsFile,
   records: readonly T[],
 ): Promise<number> {
-  const byId = new Map<string, T>();
-  for (const r of await readLabelsFile<T>(lake, courseId, file)) byId.set(r.message_id, r);
-  for (const r of records) byId.set(r.message_id, r);
-  const lines = [...byId.values()].sort((a, b) => (a.message_id < b.message_id ? -1 : 1)).map((r) => JSON.stringify(r));
-  await lake.write(labelsKey(courseId, file), enc.encode(lines.length ? lines.join("\n") + "\n" : ""), {
-    contentType: "application/x-ndjson",
-  });
-  return byId.size;
+  const key = labelsKey(courseId, file);
+  const id = `${lake.url}/${key}`;
+  const before = merging.get(id) ?? Promise.resolve();
+  const run = before.catch(() => {}).then(() => mergeNow(lake, courseId, file, records));
+  merging.set(id, run);
+  const done = () => {
+    if (merging.get(id) === run) merging.delete(id);
+  };
+  run.then(done, done);
+  return run;
+}
+
+async function mergeNow<T extends LabelRecord | SampleRecord>(
+  lake: Lake,
+  courseId: string,
+  file: LabelsFile,
+  records: readonly T[],
+): Promise<number> {
+  const key = labelsKey(courseId, file);
+  for (let attempt = 1;; attempt++) {
+    const seen = (await lake.stat(key))?.fingerprint;
+    const byId = new Map<string, T>();
+    for (const r of await readLabelsFile<T>(lake, courseId, file)) byId.set(r.message_id, r);
+    for (const r of records) byId.set(r.message_id, r);
+    const lines = [...byId.values()].sort((a, b) => (a.message_id < b.message_id ? -1 : 1)).map((r) =>
+      JSON.stringify(r)
+    );
+    // Another process wrote the file since it was read: merge again on its version.
+    if ((await lake.stat(key))?.fingerprint !== seen && attempt < 5) continue;
+    await lake.write(key, enc.encode(lines.length ? lines.join("\n") + "\n" : ""), {
+      contentType: "application/x-ndjson",
+    });
+    return byId.size;
+  }
 }
 
 /**

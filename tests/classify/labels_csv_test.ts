@@ -3,7 +3,7 @@ import { deepEqual as assertEquals, ok } from "node:assert/strict";
 import { assertRejects } from "../_helpers.ts";
 import { type LabelRecord, mergeLabelsFile, readLabelsFile } from "../../lib/classify/labels_store.ts";
 import { detectSeparator, exportLabelsCsv, importLabelsCsv, parseCsv, uncell } from "../../lib/classify/labels_csv.ts";
-import { MemoryLake } from "../../lib/lake.ts";
+import { type Lake, LocalLake, MemoryLake } from "../../lib/lake.ts";
 
 const TEXTS = [
   'He said "why?", then left',
@@ -43,13 +43,13 @@ function resave(rows: string[][], options: { sep: string; eol: string; bom: bool
 }
 
 /** The export as a spreadsheet shows it, with `human_label` filled in per message id. */
-async function filled(lake: MemoryLake, labels: Record<string, string>): Promise<string[][]> {
+async function filled(lake: Lake, labels: Record<string, string>): Promise<string[][]> {
   const rows = parseCsv((await exportLabelsCsv(lake, "ml")).csv).map((r) => r.cells!);
   const h = rows[0]!.indexOf("human_label");
   return rows.map((r, i) => (i === 0 ? r : r.map((c, j) => (j === h ? labels[r[0]!] ?? "" : c))));
 }
 
-const humanOf = async (lake: MemoryLake) =>
+const humanOf = async (lake: Lake) =>
   new Map((await readLabelsFile<LabelRecord>(lake, "ml", "human")).map((r) => [r.message_id, r]));
 
 Deno.test("labels:export cells read back unchanged: quotes, commas, line breaks, emoji, formulas", async () => {
@@ -157,4 +157,40 @@ Deno.test("labels:import refuses bad rows by number and keeps every good one", a
     assertEquals(s, { imported: {}, blank: 0, problems: [] });
     assertEquals(await lake.stat("labels/ml/human.jsonl"), undefined);
   });
+});
+
+Deno.test("Two labels:import at once lose no label", async (t) => {
+  for (const lakes of ["one lake object", "two lake objects on one folder"]) {
+    await t.step(lakes, async () => {
+      const dir = await Deno.makeTempDir();
+      try {
+        const a = new LocalLake(dir);
+        const b = lakes === "one lake object" ? a : new LocalLake(dir);
+        const seed = await courseLake();
+        for await (const e of seed.list("")) await a.write(e.key, await seed.read(e.key));
+        const rows = await filled(a, {});
+        const only = (ids: string[], label: string) =>
+          resave(rows.map((r, i) => (i > 0 && ids.includes(r[0]!) ? r.map((c, j) => (j === 6 ? label : c)) : r)), {
+            sep: ",",
+            eol: "\r\n",
+            bom: true,
+          });
+        const [sa, sb] = await Promise.all([
+          importLabelsCsv(a, only(["ml:1.0", "ml:2.0", "ml:3.0"], "1"), { courses: ["ml"], file: "ana.csv" }),
+          importLabelsCsv(b, only(["ml:4.0", "ml:5.0"], "0"), { courses: ["ml"], file: "bo.csv" }),
+        ]);
+        assertEquals([sa.imported, sb.imported], [{ ml: 3 }, { ml: 2 }]);
+        const human = await readLabelsFile<LabelRecord>(a, "ml", "human");
+        assertEquals(human.map((r) => [r.message_id, r.label]), [
+          ["ml:1.0", true],
+          ["ml:2.0", true],
+          ["ml:3.0", true],
+          ["ml:4.0", false],
+          ["ml:5.0", false],
+        ]);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  }
 });
