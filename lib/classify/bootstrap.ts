@@ -26,6 +26,7 @@ import type { Lake } from "../lake.ts";
 import { coursePrefix, type Day, parsePartitionKey } from "../layout.ts";
 import { type LabelRecord, mergeLabelsFile, readLabelsFile, type SampleRecord } from "./labels_store.ts";
 import type { LlmJudge } from "./llm.ts";
+import { redactSecrets } from "../redact.ts";
 import { BRONZE_COLUMNS, readParquetRows } from "../parquet.ts";
 import { stratifiedSample } from "./sample.ts";
 import { readFaq } from "../faq/store.ts";
@@ -208,7 +209,8 @@ export async function bootstrap(lake: Lake, options: BootstrapOptions): Promise<
       stratum: monthOf,
       id: (r) => r.message_id,
     });
-    const texts = sampled.map((r) => r.text_plain ?? "");
+    // Bronze keeps what people pasted; the labels files and the CSV made of them keep no secret.
+    const texts = sampled.map((r) => redactSecrets(r.text_plain ?? ""));
     const s: BootstrapCourseSummary = {
       courseId: course.id,
       candidates: candidates.length,

@@ -14,6 +14,7 @@
  */
 
 import type { Lake } from "../lake.ts";
+import { redactSecrets } from "../redact.ts";
 import {
   courseOfMessageId,
   type LabelRecord,
@@ -243,7 +244,7 @@ export async function exportLabelsCsv(lake: Lake, courseId: string): Promise<{ c
     const l = labels.get(id);
     return [
       id,
-      cut(texts.get(id)!),
+      cut(redactSecrets(texts.get(id)!)),
       l ? (l.label ? "1" : "0") : "",
       l?.source ?? "",
       l ? String(l.confidence) : "",

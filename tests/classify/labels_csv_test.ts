@@ -194,3 +194,12 @@ Deno.test("Two labels:import at once lose no label", async (t) => {
     });
   }
 });
+
+Deno.test("labels:export leaves out API keys and tokens a message text holds", async () => {
+  const lake = new MemoryLake();
+  const text = "OPENAI_API_KEY=sk-live-SECRETSECRETSECRET123456 and xoxb-1-2-abcdef fail?";
+  await mergeLabelsFile(lake, "ml", "sample", [{ message_id: "ml:1.0", text, month: "2024-01" }]);
+  const csv = (await exportLabelsCsv(lake, "ml")).csv;
+  ok(!csv.includes("SECRET") && !csv.includes("xoxb"), csv);
+  assertEquals(parseCsv(csv)[1]!.cells![1], "OPENAI_API_KEY=[REDACTED] and [REDACTED] fail?");
+});
