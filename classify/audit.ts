@@ -89,18 +89,24 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
               c.fp,
               c.fn,
               c.tn,
-              c.precision.toFixed(3),
-              c.recall.toFixed(3),
-              c.f1.toFixed(3),
+              c.precision?.toFixed(3) ?? "n/a",
+              c.recall?.toFixed(3) ?? "n/a",
+              c.f1?.toFixed(3) ?? "n/a",
               `${(c.band_share * 100).toFixed(1)}%`,
               `${(c.llm_share * 100).toFixed(1)}%`,
             ]),
           ));
           const unlabeled = Object.values(report.courses).reduce((n, c) => n + c.unlabeled, 0);
           io.out(
-            `\nLLM: ${report.llm_calls} call(s), ${report.llm_cache_hits} from cache. ${unlabeled} drawn decision(s) had no label.`,
+            `\nLLM: ${report.llm_calls} call(s), ${report.llm_cache_hits} from cache, ${report.llm_failed} failed, ` +
+              `${report.llm_capped} over the cap. ${unlabeled} drawn decision(s) had no label.`,
           );
           io.out(`Wrote ${lake.url}/${auditKey(until)}.`);
+        }
+        if (report.llm_failed > 0) {
+          io.err(
+            `audit: ${report.llm_failed} LLM request(s) failed; their decisions are counted unlabeled. Run again.`,
+          );
         }
         for (const f of failing) io.err(`audit: ${f}`);
         return failing.length > 0 ? EXIT.problems : EXIT.ok;

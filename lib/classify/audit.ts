@@ -86,12 +86,15 @@ export interface AuditCourseReport {
   fn: number;
   /** True negatives. */
   tn: number;
-  /** Precision of the deployed decisions. */
-  precision: number;
-  /** Recall. */
-  recall: number;
-  /** F1. */
-  f1: number;
+  /** Precision of the deployed decisions; `null` when it said no to every drawn one (tp + fp = 0). */
+  precision: number | null;
+  /** Recall; `null` when no drawn one is an FAQ (tp + fn = 0). */
+  recall: number | null;
+  /**
+   * F1, `2tp / (2tp + fp + fn)`; `null` when the sample holds true negatives
+   * only (nothing to find and nothing wrongly found: no F1, and no alert).
+   */
+  f1: number | null;
   /** Share of the window's decisions whose score fell in the LLM band. */
   band_share: number;
   /** Share of the window's decisions the LLM made. */
@@ -118,6 +121,10 @@ export interface AuditReport {
   llm_calls: number;
   /** LLM answers served from the cache. */
   llm_cache_hits: number;
+  /** LLM requests that failed for good: their decisions are counted unlabeled. */
+  llm_failed: number;
+  /** Decisions not sent past the per-run call cap: counted unlabeled. */
+  llm_capped: number;
 }
 
 /**
@@ -182,6 +189,8 @@ export async function audit(lake: Lake, options: AuditOptions): Promise<AuditRep
     generated_at: (options.now?.() ?? new Date()).toISOString(),
     llm_calls: 0,
     llm_cache_hits: 0,
+    llm_failed: 0,
+    llm_capped: 0,
   };
   for (const course of options.courses) {
     const rows = await readWindow(lake, course.id, since, options.until);
@@ -201,6 +210,8 @@ export async function audit(lake: Lake, options: AuditOptions): Promise<AuditRep
       const answers = await options.llm.judge(ask.map((i) => drawn[i]!.text ?? ""));
       answers.forEach((a, k) => {
         if (a.status === "answered" || a.status === "cached") truth.set(ask[k]!, { label: a.answer.is_faq, by: "llm" });
+        else if (a.status === "failed") report.llm_failed++;
+        else report.llm_capped++;
       });
     }
     const idx = [...truth.keys()].sort((a, b) => a - b);
@@ -209,7 +220,7 @@ export async function audit(lake: Lake, options: AuditOptions): Promise<AuditRep
     for (const r of rows) (strata[stratum(r)] ??= { decisions: 0, drawn: 0 }).decisions++;
     for (const r of drawn) strata[stratum(r)]!.drawn++;
     const share = (k: number) => (rows.length === 0 ? 0 : Number((k / rows.length).toFixed(4)));
-    const round = (x: number) => Number(x.toFixed(4));
+    const ratio = (a: number, b: number) => (b === 0 ? null : Number((a / b).toFixed(4)));
     report.courses[course.id] = {
       decisions: rows.length,
       drawn: drawn.length,
@@ -221,9 +232,9 @@ export async function audit(lake: Lake, options: AuditOptions): Promise<AuditRep
       fp: m.fp,
       fn: m.fn,
       tn: m.tn,
-      precision: round(m.precision),
-      recall: round(m.recall),
-      f1: round(m.f1),
+      precision: ratio(m.tp, m.tp + m.fp),
+      recall: ratio(m.tp, m.tp + m.fn),
+      f1: ratio(2 * m.tp, 2 * m.tp + m.fp + m.fn),
       band_share: share(rows.filter((r) => scoreBand(r) === "band").length),
       llm_share: share(rows.filter((r) => r.decision_source === "llm").length),
       classifier_versions: [...new Set(rows.map((r) => r.classifier_version))].sort(),
@@ -251,7 +262,7 @@ export function belowFloor(report: AuditReport, minF1: number): string[] {
   for (const [id, c] of Object.entries(report.courses)) {
     if (c.sample === 0 && c.decisions > 0) {
       out.push(`${id}: no drawn decision has a human or LLM label, so F1 cannot be measured`);
-    } else if (c.sample > 0 && c.f1 < minF1) {
+    } else if (c.f1 !== null && c.f1 < minF1) {
       out.push(`${id}: F1 ${c.f1.toFixed(3)} is below --min-f1 ${minF1}`);
     }
   }

@@ -331,7 +331,7 @@ Deno.test("The learning loop: bootstrap, CSV audit, train --promote, label:batch
       const inBand = gold.filter((g) => g.score >= g.threshold_low && g.score <= g.threshold_high).length;
       assertEquals(ml.band_share, Number((inBand / gold.length).toFixed(4)));
       const expectF1 = ml.tp === 0 ? 0 : (2 * ml.tp) / (2 * ml.tp + ml.fp + ml.fn);
-      ok(Math.abs(ml.f1 - expectF1) < 1e-4);
+      ok(Math.abs(ml.f1! - expectF1) < 1e-4);
       assertEquals(report.courses["de-zoomcamp"]!.decisions, 0);
       ok(r.out.includes("ml-zoomcamp") && r.out.includes("precision"), r.out);
     });
@@ -346,8 +346,8 @@ Deno.test("The learning loop: bootstrap, CSV audit, train --promote, label:batch
         assertEquals(r.code, 1, r.err);
         const ml = (JSON.parse(new TextDecoder().decode(await lake.read(auditKey("2024-02-29")))) as AuditReport)
           .courses["ml-zoomcamp"]!;
-        ok(ml.f1 < 0.5);
-        ok(r.err.includes(`audit: ml-zoomcamp: F1 ${ml.f1.toFixed(3)} is below --min-f1 0.5`), r.err);
+        ok(ml.f1! < 0.5);
+        ok(r.err.includes(`audit: ml-zoomcamp: F1 ${ml.f1!.toFixed(3)} is below --min-f1 0.5`), r.err);
       } finally {
         await contrary.close();
       }
