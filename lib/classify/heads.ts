@@ -45,6 +45,9 @@ export interface HeadPointer {
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+// train --promote reads the pointer before it writes one: a broken pointer must go first.
+const REPAIR = `delete ${CURRENT_HEAD_KEY} from the lake (label:batch then uses the model folder's head.json), ` +
+  "then deploy a head with deno task train --promote";
 
 /**
  * The key of a head in the lake.
@@ -87,10 +90,10 @@ export async function readHeadPointer(lake: Lake): Promise<HeadPointer | undefin
   try {
     p = JSON.parse(dec.decode(await lake.read(CURRENT_HEAD_KEY)));
   } catch (e) {
-    throw new SyntaxError(`${where} is not JSON (${(e as Error).message}): promote a head again with train --promote`);
+    throw new SyntaxError(`${where} is not JSON (${(e as Error).message}): ${REPAIR}`);
   }
   if (typeof p?.key !== "string" || typeof p?.version !== "string") {
-    throw new SyntaxError(`${where} lacks "key" and "version": promote a head again with train --promote`);
+    throw new SyntaxError(`${where} lacks "key" and "version": ${REPAIR}`);
   }
   return p;
 }
@@ -107,9 +110,18 @@ export async function readCurrentHead(lake: Lake): Promise<{ head: Head; pointer
   if (!pointer) return undefined;
   const where = `${lake.url}/${pointer.key}`;
   if (!(await lake.stat(pointer.key))) {
-    throw new TypeError(`${CURRENT_HEAD_KEY} points at ${where}, which does not exist: run train --promote again`);
+    throw new TypeError(`${CURRENT_HEAD_KEY} points at ${where}, which does not exist: ${REPAIR}`);
   }
-  return { head: parseHead(dec.decode(await lake.read(pointer.key)), where), pointer };
+  try {
+    return { head: parseHead(dec.decode(await lake.read(pointer.key)), where), pointer };
+  } catch (e) {
+    // parseHead's advice (train one) alone would not do: train --promote reads this pointer first.
+    if (e instanceof SyntaxError) {
+      throw new SyntaxError(`${(e as Error).message.replace(/: train one with.*$/, "")}: ${REPAIR}`);
+    }
+    if (e instanceof TypeError) throw new TypeError(`${e.message}: ${REPAIR}`);
+    throw e;
+  }
 }
 
 /**

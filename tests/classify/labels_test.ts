@@ -183,7 +183,26 @@ Deno.test("decidePromotion() keeps the deployed head unless the new one is at le
     await lake.write("models/heads/current.json", enc("{"));
     await assertRejects(() => readCurrentHead(lake), SyntaxError, "is not JSON");
     await lake.write("models/heads/current.json", enc('{"version":"x","key":"models/heads/x.json"}'));
-    await assertRejects(() => readCurrentHead(lake), TypeError, "which does not exist: run train --promote again");
+    const repair =
+      "delete models/heads/current.json from the lake (label:batch then uses the model folder's head.json), " +
+      "then deploy a head with deno task train --promote";
+    await assertRejects(() => readCurrentHead(lake), TypeError, `which does not exist: ${repair}`);
+    await lake.write("models/heads/x.json", enc("{not json"));
+    await assertRejects(
+      () => readCurrentHead(lake),
+      SyntaxError,
+      `Head file memory://lake/models/heads/x.json is not JSON`,
+    );
+    await assertRejects(() => readCurrentHead(lake), SyntaxError, repair);
+    await lake.write("models/heads/x.json", enc('{"coef": []}'));
+    await assertRejects(() => readCurrentHead(lake), TypeError, `must be a non-empty array of numbers: ${repair}`);
+    await lake.write("models/heads/current.json", enc("{"));
+    await assertRejects(
+      () => readCurrentHead(lake),
+      SyntaxError,
+      `memory://lake/models/heads/current.json is not JSON`,
+    );
+    await assertRejects(() => readCurrentHead(lake), SyntaxError, repair);
   });
 });
 
@@ -197,9 +216,10 @@ Deno.test("scoreBand() and belowFloor() name strata and failing courses", () => 
     "high<p<=0.80",
     "p>0.80",
   ]);
-  const c = (f1: number, sample: number, decisions: number) => ({ f1, sample, decisions });
+  const c = (f1: number | null, sample: number, decisions: number) => ({ f1, sample, decisions });
   const report = {
-    courses: { a: c(0.9, 10, 50), b: c(0.4, 10, 50), d: c(0, 0, 5), e: c(0, 0, 0) },
+    // f: true negatives only, F1 undefined: nothing to alert about.
+    courses: { a: c(0.9, 10, 50), b: c(0.4, 10, 50), d: c(null, 0, 5), e: c(null, 0, 0), f: c(null, 8, 8) },
   } as unknown as Parameters<typeof belowFloor>[0];
   assertEquals(belowFloor(report, 0.5), [
     "b: F1 0.400 is below --min-f1 0.5",
