@@ -515,7 +515,7 @@ export interface HeadEncoder {
  * @param examples Labeled texts.
  * @param options Regularization, folds and the labels' name.
  * @returns The head.
- * @throws {RangeError} When there are not both classes.
+ * @throws {RangeError} When there are not both classes, or fewer than 2 examples of one.
  */
 export async function trainHead(
   encoder: HeadEncoder,
@@ -525,7 +525,15 @@ export async function trainHead(
   const xs = await encoder.embed(examples.map((e) => e.text));
   const ys = examples.map((e) => (e.is_faq ? 1 : 0));
   const positives = ys.filter((y) => y === 1).length;
-  const folds = Math.max(2, Math.min(options.folds ?? 5, positives, ys.length - positives));
+  const negatives = ys.length - positives;
+  // Each fold trains on the others: with one example of a class, some fold would train on one class only.
+  if (positives > 0 && negatives > 0 && Math.min(positives, negatives) < 2) {
+    throw new RangeError(
+      `Cross-validation needs at least 2 examples of each class, and there are ${positives} FAQ and ${negatives} ` +
+        "not FAQ",
+    );
+  }
+  const folds = Math.max(2, Math.min(options.folds ?? 5, positives, negatives));
   const cv = crossValidate(xs, ys, folds, options);
   options.onOutOfFold?.(cv.predicted);
   const fit = trainLogistic(xs, ys, options);

@@ -1,5 +1,5 @@
 import { deepEqual as assertEquals, ok } from "node:assert/strict";
-import { assertThrows } from "../_helpers.ts";
+import { assertRejects, assertThrows } from "../_helpers.ts";
 import {
   checkHeadMatches,
   crossValidate,
@@ -8,6 +8,7 @@ import {
   parseLabels,
   score,
   suggestBand,
+  trainHead,
   trainLogistic,
 } from "../../lib/classify/head.ts";
 
@@ -147,4 +148,31 @@ Deno.test({ name: "suggestBand() finds the narrowest band that reaches the preci
   ok(b.low <= 0.52 && b.high >= 0.55 && b.high < 0.9);
   const none = suggestBand(scores, truth, { targetPrecision: 1, llmAnswers: scores.map(() => true) });
   assertEquals(none.reachesTarget, false);
+});
+
+Deno.test("trainHead() with one example of a class says how many of each it needs", async (t) => {
+  const encoder = {
+    modelId: "m",
+    dims: 3,
+    modelVersion: "1",
+    embed: (texts: readonly string[]) =>
+      Promise.resolve(texts.map((_, i) => new Float32Array([i === 0 ? -1 : 1, 0, 0]))),
+  };
+  const ex = (n: number) => Array.from({ length: n }, (_, i) => ({ text: `t${i}`, is_faq: i > 0 }));
+  await t.step("3 labels, one of them not an FAQ", async () => {
+    await assertRejects(
+      () => trainHead(encoder, ex(3)),
+      RangeError,
+      "Cross-validation needs at least 2 examples of each class, and there are 2 FAQ and 1 not FAQ",
+    );
+  });
+  await t.step("one class only", async () => {
+    const all = ex(4).map((e) => ({ ...e, is_faq: true }));
+    await assertRejects(() => trainHead(encoder, all), RangeError, "Training needs examples of both classes");
+  });
+  await t.step("2 of each class train", async () => {
+    const four = [...ex(3), { text: "t3", is_faq: false }];
+    const head = await trainHead(encoder, four);
+    assertEquals([head.metrics.examples, head.metrics.positives, head.metrics.folds], [4, 2, 2]);
+  });
 });
