@@ -121,3 +121,23 @@ Deno.test("LlmJudge caches answers in the lake and caps its calls", async (t) =>
     await llm.close();
   }
 });
+
+Deno.test("LlmJudge keeps the key out of a failure's reason when the server echoes it", async () => {
+  const key = "sk-echoed-DONOTLEAK-0123456789";
+  const llm = startFakeLlm(() => ({
+    status: 401,
+    body: JSON.stringify({
+      error: { message: `Incorrect API key provided: ${key} (also ghp_abcdefghijklmnopqrstuvwxyz0123)` },
+    }),
+  }));
+  try {
+    const judge = new LlmJudge({ apiKey: key, model: "m", baseURL: llm.baseURL });
+    const [r] = await judge.judge(["How do I install docker?"]);
+    assertEquals(r!.status, "failed");
+    const error = (r as { error: string }).error;
+    ok(error.includes("Incorrect API key provided: [REDACTED]"), error);
+    ok(!error.includes("DONOTLEAK") && !error.includes("ghp_"), error);
+  } finally {
+    await llm.close();
+  }
+});
