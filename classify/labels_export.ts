@@ -5,7 +5,7 @@
  * @module
  */
 
-import { EXIT, processIo, runTask, type TaskSpec } from "../lib/cli.ts";
+import { EXIT, processIo, runTask, type TaskSpec, UsageError } from "../lib/cli.ts";
 import { selectCourses } from "../lib/config.ts";
 import { exportLabelsCsv } from "../lib/classify/labels_csv.ts";
 
@@ -43,7 +43,17 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
       lakeUrl: lake.url,
       async run() {
         const { csv, rows } = await exportLabelsCsv(lake, course!.id);
-        await Deno.writeTextFile(out, csv);
+        try {
+          await Deno.writeTextFile(out, csv);
+        } catch (e) {
+          // A wrong --out is the caller's to fix: running again would not help.
+          if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory) {
+            throw new UsageError(
+              `--out ${out} cannot be written (${(e as Error).message}): name a file in a folder that exists`,
+            );
+          }
+          throw e;
+        }
         if (json) io.out(JSON.stringify({ event: "summary", lake: lake.url, course: course!.id, out, rows }));
         else {
           io.out(`Wrote ${rows} message(s) of ${course!.id} to ${out}.`);

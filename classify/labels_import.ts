@@ -6,7 +6,7 @@
  */
 
 import { EXIT, processIo, runTask, type TaskSpec, UsageError } from "../lib/cli.ts";
-import { importLabelsCsv } from "../lib/classify/labels_csv.ts";
+import { decodeCsvBytes, importLabelsCsv } from "../lib/classify/labels_csv.ts";
 
 const USAGE = `Usage: deno task labels:import FILE.csv [options]
 
@@ -34,7 +34,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
     const file = positionals[0]!;
     let text: string;
     try {
-      text = await Deno.readTextFile(file);
+      text = decodeCsvBytes(await Deno.readFile(file));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
         throw new TypeError(`${file} does not exist: write one with deno task labels:export`);
@@ -61,6 +61,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
         } else {
           const per = Object.entries(s.imported).map(([c, n]) => `${n} for ${c}`).join(", ");
           io.out(`Imported ${total} human label(s)${per ? ` (${per})` : ""}; ${s.blank} row(s) left blank.`);
+          if (total + s.blank + s.problems.length === 0) io.out(`${file} has a header but no rows: nothing to import.`);
         }
         for (const p of s.problems) io.err(`${file}: row ${p.row}: ${p.message}`);
         if (s.problems.length > 0) {

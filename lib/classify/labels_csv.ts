@@ -90,6 +90,19 @@ export interface CsvRecord {
 }
 
 /**
+ * Decodes a CSV file's bytes: UTF-8, or UTF-16 when a byte order mark says so
+ * (Excel's "Unicode Text", which is also tab-separated).
+ *
+ * @param bytes The file.
+ * @returns Its text.
+ */
+export function decodeCsvBytes(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes.subarray(2));
+  return new TextDecoder().decode(bytes);
+}
+
+/**
  * The separator of a CSV file, read from its first line: a comma, or a
  * semicolon (what Excel writes where the decimal mark is a comma) or a tab,
  * when the first line has more of those than of commas outside quotes.

@@ -1,8 +1,17 @@
 // The audit CSV through real spreadsheet habits: re-saved with other line ends, separators, column orders and labels.
 import { deepEqual as assertEquals, ok } from "node:assert/strict";
-import { assertRejects } from "../_helpers.ts";
+import { assertRejects, capture, fixture } from "../_helpers.ts";
+import { main as exportMain } from "../../classify/labels_export.ts";
+import { main as importMain } from "../../classify/labels_import.ts";
 import { type LabelRecord, mergeLabelsFile, readLabelsFile } from "../../lib/classify/labels_store.ts";
-import { detectSeparator, exportLabelsCsv, importLabelsCsv, parseCsv, uncell } from "../../lib/classify/labels_csv.ts";
+import {
+  decodeCsvBytes,
+  detectSeparator,
+  exportLabelsCsv,
+  importLabelsCsv,
+  parseCsv,
+  uncell,
+} from "../../lib/classify/labels_csv.ts";
 import { type Lake, LocalLake, MemoryLake } from "../../lib/lake.ts";
 
 const TEXTS = [
@@ -202,4 +211,49 @@ Deno.test("labels:export leaves out API keys and tokens a message text holds", a
   const csv = (await exportLabelsCsv(lake, "ml")).csv;
   ok(!csv.includes("SECRET") && !csv.includes("xoxb"), csv);
   assertEquals(parseCsv(csv)[1]!.cells![1], "OPENAI_API_KEY=[REDACTED] and [REDACTED] fail?");
+});
+
+Deno.test("labels:import and labels:export at the command line: UTF-16, a header alone, a wrong --out", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const common = ["--lake", `${dir}/lake`, "--config", fixture("../courses.yml")];
+  try {
+    const lake = new LocalLake(`${dir}/lake`);
+    await mergeLabelsFile(lake, "ml-zoomcamp", "sample", [{
+      message_id: "ml-zoomcamp:1.0",
+      text: "q?",
+      month: "2024-01",
+    }]);
+    await t.step("Excel's Unicode Text: UTF-16 with a byte order mark, tab-separated", async () => {
+      const text = "message_id\ttext\thuman_label\r\nml-zoomcamp:1.0\tq? é🎉\tyes\r\n";
+      const le = new Uint8Array([
+        0xff,
+        0xfe,
+        ...new Uint8Array(
+          new Uint16Array([...text].flatMap((c) => {
+            const cp = c.codePointAt(0)!;
+            return cp > 0xffff ? [0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff)] : [cp];
+          })).buffer,
+        ),
+      ]);
+      assertEquals(decodeCsvBytes(le), text);
+      await Deno.writeFile(`${dir}/u16.txt`, le);
+      const r = await capture(() => importMain([...common, `${dir}/u16.txt`]));
+      assertEquals(r.code, 0, r.err);
+      assertEquals((await readLabelsFile<LabelRecord>(lake, "ml-zoomcamp", "human")).map((x) => x.label), [true]);
+    });
+    await t.step("a header alone says there is nothing to import", async () => {
+      await Deno.writeTextFile(`${dir}/h.csv`, "message_id,human_label\r\n");
+      const r = await capture(() => importMain([...common, `${dir}/h.csv`]));
+      assertEquals(r.code, 0, r.err);
+      ok(r.out.includes(`${dir}/h.csv has a header but no rows: nothing to import.`), r.out);
+    });
+    await t.step("--out in a folder that does not exist is a usage error", async () => {
+      const r = await capture(() => exportMain([...common, "--course", "ml-zoomcamp", "--out", `${dir}/no/x.csv`]));
+      assertEquals(r.code, 2, r.err);
+      ok(r.err.includes(`--out ${dir}/no/x.csv cannot be written`), r.err);
+      ok(r.err.includes("name a file in a folder that exists"), r.err);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
