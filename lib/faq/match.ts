@@ -74,11 +74,12 @@ export interface FaqIndexOptions {
 }
 
 /**
- * The default `covered` threshold. On the development set (`fixtures/faq_eval`,
- * real DataTalks.Club FAQ) answered questions' best scores sit mostly above it
- * and unrelated questions' (other courses' topics) below; see the README.
+ * The default `covered` threshold. With the real DataTalks.Club FAQ, no
+ * off-topic question of `fixtures/faq_eval/offtopic_queries.jsonl` reaches it
+ * (their best is 0.23) while 98 % of the dev set's answered questions and 76 %
+ * of the hard set's long pasted ones clear it; see the README.
  */
-export const DEFAULT_COVERED_THRESHOLD = 0.3;
+export const DEFAULT_COVERED_THRESHOLD = 0.25;
 
 type Vec = Map<string, number>;
 

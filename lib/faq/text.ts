@@ -14,7 +14,8 @@
  * - in a query, lines that look like an error (an exception class, `error:`,
  *   `not found`, `is not recognized`, …) weigh more, and exception class names
  *   most, because they are what FAQ entries are titled by; traceback frame lines
- *   (`File "…", line 3, in …`) keep only their module name.
+ *   (`File "…", line 3, in …`) keep only their module name, a line pasted again
+ *   counts once, and a file path keeps only its last two parts.
  *
  * @module
  */
@@ -120,6 +121,11 @@ const RELATED: Record<string, string[]> = {
 const EXCEPTION_RE = /\b[A-Z][A-Za-z0-9]*(?:Error|Exception|Warning|Failure)\b/g;
 const ERROR_LINE_RE =
   /\b[A-Z][A-Za-z0-9]*(?:Error|Exception|Warning)\b|traceback|\berror\b|\bfailed\b|not found|not recognized|no module named|cannot|can't|unable to|denied|refused|invalid|not allowed|no such file|not supported|deprecated|out of memory|no space|already allocated|has no attribute|unexpected keyword/i;
+/**
+ * A file path: only its last two parts say anything (`openai/__init__.py`);
+ * `/usr/local/lib/python3.10/site-packages` is the same on every machine.
+ */
+const PATH_RE = /(?:[A-Za-z]:)?(?:[\\/][\w.~@+-]+)*[\\/]([\w.~@+-]+[\\/][\w.~@+-]+)(?=$|[\s"'`),:;\]])/g;
 const TOKEN_RE = /[\p{L}\p{N}_]+(?:[.\-][\p{L}\p{N}_]+)*/gu;
 
 /**
@@ -203,9 +209,17 @@ function addToken(out: TermWeights, token: string, weight: number, expand: boole
 export function analyze(text: string, options: AnalyzeOptions = {}): TermWeights {
   const out: TermWeights = new Map();
   const query = options.query ?? false;
+  const seen = new Set<string>();
   for (let line of cleanText(text).split("\n")) {
     const frame = /^\s*File "([^"]*)", line \d+/.exec(line);
     if (frame) line = (frame[1]!.split(/[\\/]/).pop() ?? "").replace(/\.py$/, "");
+    // A log pasted with the same line many times says it once.
+    const key = line.trim();
+    if (query && key.length > 20) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    line = line.replace(PATH_RE, (_m, tail: string) => ` ${tail} `);
     const errorLine = query && ERROR_LINE_RE.test(line);
     const w = errorLine ? 2 : 1;
     if (query) {

@@ -36,12 +36,18 @@ Deno.test({
     "I registered but never got the slack invite email",
     "echo $REMOTE_URI prints empty line, week 9",
     'docker run -it gives "the input device is not a TTY"',
+    "Hey guys, my rmse function returns nan for every seed in the loop :( The model trains fine. what's going on",
+    "I followed the video step by step and the table stays empty. what am I doing wrong",
+    "My loop code is getting long. Is there a shortcut in sklearn for precision and recall",
+    "Installed spark on the vm, in the notebook import fails. anyone else seen this",
   ];
   const no = [
     "Thanks everyone, great session!",
     "Hello everyone from Gaborone",
     "Session 2 slides are up: https://example.org/slides",
     "Congrats to all the graduates",
+    "Here is what I did for the project, sharing the link in case it helps",
+    "Today we learned why monitoring matters. Great stuff",
   ];
   for (const text of yes) await t.step(`yes: ${text.slice(0, 40)}`, () => assertEquals(looksLikeQuestion(text), true));
   for (const text of no) await t.step(`no: ${text.slice(0, 40)}`, () => assertEquals(looksLikeQuestion(text), false));

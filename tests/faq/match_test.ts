@@ -73,6 +73,21 @@ Deno.test("analyze() keeps identifiers whole and split, folds aliases, and drops
     });
     assertEquals([...w.keys()], ["app"]);
   });
+  await t.step("a file path keeps only its last two parts", () => {
+    const w = analyze(
+      "ImportError: cannot import name 'OpenAI' (/opt/conda/lib/python3.10/site-packages/openai/__init__.py)",
+    );
+    ok(w.has("openai"));
+    ok(w.has("__init__.py"));
+    for (const noise of ["opt", "conda", "site-packages", "python3.10"]) assertEquals(w.has(noise), false, noise);
+  });
+  await t.step("a line pasted many times counts once in a query, short lines are not merged", () => {
+    const line = "WARN  kafka.consumer: retrying connection to broker";
+    const once = analyze(line, { query: true });
+    const many = analyze([line, line, line, "ok", "ok"].join("\n"), { query: true });
+    assertEquals(many.get("broker"), once.get("broker"));
+    assertEquals(analyze("ok go\nok go", { query: true }).get("go"), 2);
+  });
 });
 
 Deno.test("buildFaqIndex() ranks real-looking Slack questions", async (t) => {
