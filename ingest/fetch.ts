@@ -57,8 +57,17 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
       );
     }
     const apiUrl = env.SLACK_API_URL?.trim() || SLACK_API_URL;
-    if (!/^https?:\/\//.test(apiUrl)) throw new TypeError(`SLACK_API_URL "${apiUrl}" is not an http(s) URL`);
+    if (!/^https?:\/\//.test(apiUrl) || !URL.canParse(apiUrl) || !new URL(apiUrl).hostname) {
+      throw new TypeError(
+        `SLACK_API_URL "${
+          scrubSecret(apiUrl, token)
+        }" is not an http(s) URL: unset it for Slack's own (${SLACK_API_URL})`,
+      );
+    }
     const since = dayFlag(values.since, "since");
+    if (since && since > new Date().toISOString().slice(0, 10)) {
+      throw new RangeError(`--since ${since} is in the future, so there would be nothing to fetch: give a past day`);
+    }
     const lookback = values["lookback-days"] === undefined ? 7 : Number(values["lookback-days"]);
     if (!Number.isInteger(lookback) || lookback < 0) {
       throw new RangeError(`--lookback-days "${values["lookback-days"]}" must be a whole number, 0 or more`);

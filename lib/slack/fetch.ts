@@ -171,6 +171,10 @@ export function explainSlackError(e: SlackApiError, course: Course): string {
       } (missing_scope): add channels:history (public channels) or groups:history (private channels) under OAuth & Permissions, reinstall the app, and update SLACK_BOT_TOKEN`;
     case "network":
       return `${where}: ${e.message}: check the network and SLACK_API_URL, then run again (what was fetched is kept)`;
+    case "bad_response":
+    case "cursor_loop":
+    case "too_many_pages":
+      return `${where}: ${e.message}: check that SLACK_API_URL points at Slack's Web API (unset it for Slack's own), then run again (what was fetched is kept)`;
     default:
       return `${where}: ${e.message}: run again; if it persists, check Slack's status page`;
   }
