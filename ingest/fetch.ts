@@ -56,6 +56,12 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
         "SLACK_BOT_TOKEN is not set: export the app's Bot User OAuth Token (xoxb-…); see the README's deno task fetch section",
       );
     }
+    // A token goes into an HTTP header: anything but visible ASCII cannot be a token, and fetch would retry it for minutes.
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw new TypeError(
+        "SLACK_BOT_TOKEN holds spaces, line breaks or non-ASCII characters, which no Slack token has: copy the app's Bot User OAuth Token (xoxb-…) again",
+      );
+    }
     const apiUrl = env.SLACK_API_URL?.trim() || SLACK_API_URL;
     if (!/^https?:\/\//.test(apiUrl) || !URL.canParse(apiUrl) || !new URL(apiUrl).hostname) {
       throw new TypeError(

@@ -1,7 +1,10 @@
 // SlackReader against a server that answers badly: odd error codes, HTML pages, cursors that never end, absurd
 // Retry-After values, and a token with characters that JSON and URLs escape.
 import { deepEqual as assertEquals, ok } from "node:assert/strict";
-import { assertRejects } from "../_helpers.ts";
+import { assertRejects, course } from "../_helpers.ts";
+import { MemoryLake } from "../../lib/lake.ts";
+import { fetchStateKey, rawDayKey } from "../../lib/layout.ts";
+import { fetchCourses } from "../../lib/slack/fetch.ts";
 import { scrubSecret, SlackApiError, SlackReader } from "../../lib/slack/web_api.ts";
 
 const TOKEN = 'xoxb-7-7-we"ird<&>tok';
@@ -112,4 +115,21 @@ Deno.test("scrubSecret() removes a token with special characters also as JSON an
   const out = scrubSecret(line, TOKEN);
   ok(!out.includes("ird<&>") && !out.includes("ird%3C"), out);
   assertEquals(JSON.parse(out).note, "bad [REDACTED]");
+});
+
+Deno.test("a cursor loop fails only its course, says to check SLACK_API_URL, and leaves the state alone", async () => {
+  const s = serve(() => Response.json({ ok: true, messages: [msg], response_metadata: { next_cursor: "same" } }));
+  try {
+    const lake = new MemoryLake();
+    const c = course("ml", { channelId: "C0LOOP0001" });
+    const r = await fetchCourses(reader(s.url), lake, { courses: [c], names: false, lease: { settleMs: 1 } });
+    const got = r.courses[0]!;
+    assertEquals([got.status, got.errorCode], ["failed", "cursor_loop"]);
+    ok(got.note!.startsWith("Course ml, channel C0LOOP0001: conversations.history gave a cursor"), got.note!);
+    ok(got.note!.includes("check that SLACK_API_URL points at Slack's Web API"), got.note!);
+    assertEquals(await lake.stat(fetchStateKey("ml")), undefined, "the state did not move");
+    ok(await lake.stat(rawDayKey(c.rawPrefix, "2023-11-14")), "what came is kept");
+  } finally {
+    await s.close();
+  }
 });
