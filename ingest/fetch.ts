@@ -93,6 +93,14 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
       lookbackDays: lookback,
       since,
       openSource: (url) => openLake(url, { s3: config.s3 }),
+      lease: {
+        onWait: (holder, until) => {
+          const message =
+            `the raw files are being written by another run (${holder}); waiting (its lease runs until ${until})`;
+          if (json) io.out(JSON.stringify({ event: "log", level: "warn", message }));
+          else io.err(`fetch: ${message}`);
+        },
+      },
     };
     const status = json ? undefined : io.status;
     if (status) options.onProgress = (p) => status(formatFetchProgress(p));

@@ -66,6 +66,11 @@ export interface RawLeaseOptions {
    */
   settleMs?: number;
   /**
+   * Told once when the lease is held by another run and this one starts to wait.
+   * @default {undefined}
+   */
+  onWait?: (holder: string, until: string) => void;
+  /**
    * The clock, in milliseconds since the epoch.
    * @default {Date.now}
    */
@@ -148,6 +153,7 @@ export async function withRawLease<T>(
     return c;
   };
   const giveUp = now() + (options.waitMs ?? 900_000);
+  let told = false;
   for (;;) {
     const seen = await readClaim(lake, key);
     if (!seen || seen.until <= now() || seen.owner === owner) {
@@ -156,6 +162,8 @@ export async function withRawLease<T>(
       if ((await readClaim(lake, key))?.owner === owner) break;
       continue; // Another run claimed at the same moment and won: wait for it like any holder.
     }
+    if (!told) options.onWait?.(seen.holder, new Date(seen.until).toISOString());
+    told = true;
     if (now() >= giveUp) throw new RawLeaseBusyError(key, seen.holder, new Date(seen.until).toISOString(), rawPrefix);
     await sleep(Math.min(250, Math.max(1, seen.until - now())));
   }

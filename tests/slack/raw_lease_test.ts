@@ -103,12 +103,14 @@ Deno.test("withRawLease() waits for a live holder, takes over a lapsed lease, an
   await t.step("a live holder that never lets go makes the other give up, naming it", async () => {
     const lake = new MemoryLake();
     let clock = 1_000_000;
+    const told: string[] = [];
     const held = withRawLease(lake, RAW, { holder: "import:export of channel x", settleMs: 1 }, async () => {
       const e = await assertRejects(
         () =>
           withRawLease(lake, RAW, {
             holder: "fetch of course ml",
             waitMs: 5000,
+            onWait: (h) => told.push(h),
             now: () => clock,
             sleep: (ms) => Promise.resolve(void (clock += ms)),
           }, () => Promise.resolve(0)),
@@ -116,6 +118,8 @@ Deno.test("withRawLease() waits for a live holder, takes over a lapsed lease, an
         "are being written by another run (import:export of channel x",
       );
       ok(e.message.includes("run again when it is done"), e.message);
+      assertEquals(told.length, 1, "the wait is told once");
+      ok(told[0]!.startsWith("import:export of channel x, started "), told[0]);
     });
     await held;
     assertEquals(await lake.stat(rawLeaseKey(RAW)), undefined);
