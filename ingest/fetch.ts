@@ -56,9 +56,24 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
         "SLACK_BOT_TOKEN is not set: export the app's Bot User OAuth Token (xoxb-…); see the README's deno task fetch section",
       );
     }
+    // A token goes into an HTTP header: anything but visible ASCII cannot be a token, and fetch would retry it for minutes.
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw new TypeError(
+        "SLACK_BOT_TOKEN holds spaces, line breaks or non-ASCII characters, which no Slack token has: copy the app's Bot User OAuth Token (xoxb-…) again",
+      );
+    }
     const apiUrl = env.SLACK_API_URL?.trim() || SLACK_API_URL;
-    if (!/^https?:\/\//.test(apiUrl)) throw new TypeError(`SLACK_API_URL "${apiUrl}" is not an http(s) URL`);
+    if (!/^https?:\/\//.test(apiUrl) || !URL.canParse(apiUrl) || !new URL(apiUrl).hostname) {
+      throw new TypeError(
+        `SLACK_API_URL "${
+          scrubSecret(apiUrl, token)
+        }" is not an http(s) URL: unset it for Slack's own (${SLACK_API_URL})`,
+      );
+    }
     const since = dayFlag(values.since, "since");
+    if (since && since > new Date().toISOString().slice(0, 10)) {
+      throw new RangeError(`--since ${since} is in the future, so there would be nothing to fetch: give a past day`);
+    }
     const lookback = values["lookback-days"] === undefined ? 7 : Number(values["lookback-days"]);
     if (!Number.isInteger(lookback) || lookback < 0) {
       throw new RangeError(`--lookback-days "${values["lookback-days"]}" must be a whole number, 0 or more`);
@@ -78,6 +93,14 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
       lookbackDays: lookback,
       since,
       openSource: (url) => openLake(url, { s3: config.s3 }),
+      lease: {
+        onWait: (holder, until) => {
+          const message =
+            `the raw files are being written by another run (${holder}); waiting (its lease runs until ${until})`;
+          if (json) io.out(JSON.stringify({ event: "log", level: "warn", message }));
+          else io.err(`fetch: ${message}`);
+        },
+      },
     };
     const status = json ? undefined : io.status;
     if (status) options.onProgress = (p) => status(formatFetchProgress(p));

@@ -641,8 +641,9 @@ export async function ingestCourse(
   const listed = new Map<string, LakeEntry>();
   for (const prefix of src.prefixes) {
     for await (const e of src.lake.list(prefix)) {
-      // The names under _meta/ are not messages, whatever a raw_prefix pointing at the lake root lists.
-      if (!e.key.endsWith(".json") || /(^|\/)_meta\//.test(e.key) || !inWindow(e.key, options)) continue;
+      // The names under _meta/ and the leases and states under _state/ are not messages, whatever a raw_prefix
+      // pointing at the lake root lists.
+      if (!e.key.endsWith(".json") || /(^|\/)_(meta|state)\//.test(e.key) || !inWindow(e.key, options)) continue;
       listed.set(e.key, e);
       s.filesListed++;
       if (options.refreshNames || manifest.files[src.pathOf(e.key)]?.fp !== e.fingerprint) {

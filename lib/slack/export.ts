@@ -21,6 +21,7 @@ import { addDays, parseDay } from "../layout.ts";
 import { parseRawDay } from "./raw_json.ts";
 import { redactExcerpt, redactJson, redactReport } from "../redact.ts";
 import { parseSlackTs } from "./message.ts";
+import { type RawLeaseOptions, withRawLease } from "./raw_lease.ts";
 import { addToGroups, type DayGroups, flushDay, type ImportProblem } from "./raw_merge.ts";
 import { storeNames, type StoreNamesResult } from "./names.ts";
 
@@ -153,6 +154,11 @@ export interface ImportOptions {
    * @default {undefined}
    */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Timings of the lease on the raw files (see {@linkcode withRawLease}).
+   * @default {undefined} a 60 s lease, waited for up to 15 minutes
+   */
+  lease?: Omit<RawLeaseOptions, "holder">;
 }
 
 type Msg = Record<string, unknown>;
@@ -190,6 +196,7 @@ async function resolveChannel(source: ExportSource, wanted: string): Promise<{ n
  * @param options The channel and the course's raw prefix.
  * @returns What was imported, and the problems met.
  * @throws {RangeError} When the channel is not in the export.
+ * @throws {RawLeaseBusyError} When another run kept writing the raw files for too long.
  */
 export async function importExport(source: ExportSource, lake: Lake, options: ImportOptions): Promise<ImportSummary> {
   const channel = await resolveChannel(source, options.channel);
@@ -205,46 +212,53 @@ export async function importExport(source: ExportSource, lake: Lake, options: Im
     rawFilesUnchanged: 0,
     problems: [],
   };
-  const files = source.dayFiles(channel.name);
-  const groups: DayGroups = new Map();
-  let done = 0;
-  for (const file of files) {
-    const label = `${channel.name}/${file}`;
-    const items = parseRawDay(await source.readDay(channel.name, file));
-    summary.filesRead++;
-    for (const item of items) {
-      if (item.problem) {
-        summary.problems.push(redactReport({ file: label, ...item.problem }));
-        continue;
+  // The lease keeps a fetch (or another import) from merging into the same raw files meanwhile.
+  const holder = `import:export of channel ${channel.name}`;
+  await withRawLease(lake, options.rawPrefix, { ...options.lease, holder }, async (lease) => {
+    const files = source.dayFiles(channel.name);
+    const groups: DayGroups = new Map();
+    let done = 0;
+    for (const file of files) {
+      await lease.keep();
+      const label = `${channel.name}/${file}`;
+      const items = parseRawDay(await source.readDay(channel.name, file));
+      summary.filesRead++;
+      for (const item of items) {
+        if (item.problem) {
+          summary.problems.push(redactReport({ file: label, ...item.problem }));
+          continue;
+        }
+        const v = item.value;
+        const ts = typeof v === "object" && v !== null && !Array.isArray(v) ? parseSlackTs((v as Msg).ts) : undefined;
+        if (!ts) {
+          summary.problems.push(redactReport({
+            file: label,
+            entry: item.index,
+            reason: `Entry ${item.index} is not a message with a Slack ts; it was not imported`,
+            excerpt: redactExcerpt(redactJson(v) ?? String(v), 300),
+          }));
+          continue;
+        }
+        summary.messages++;
+        addToGroups(groups, ts.micros, v as Msg);
       }
-      const v = item.value;
-      const ts = typeof v === "object" && v !== null && !Array.isArray(v) ? parseSlackTs((v as Msg).ts) : undefined;
-      if (!ts) {
-        summary.problems.push(redactReport({
-          file: label,
-          entry: item.index,
-          reason: `Entry ${item.index} is not a message with a Slack ts; it was not imported`,
-          excerpt: redactExcerpt(redactJson(v) ?? String(v), 300),
-        }));
-        continue;
+      // Export files come in day order, so days well behind this one are complete: flush them to bound memory.
+      const fileDay = file.slice(0, 10);
+      try {
+        const horizon = addDays(parseDay(fileDay), -2);
+        for (const day of [...groups.keys()].filter((d) => d < horizon).sort()) {
+          await flushDay(lake, options.rawPrefix, day, groups.get(day)!, summary);
+          groups.delete(day);
+        }
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
       }
-      summary.messages++;
-      addToGroups(groups, ts.micros, v as Msg);
+      options.onProgress?.(++done, files.length);
     }
-    // Export files come in day order, so days well behind this one are complete: flush them to bound memory.
-    const fileDay = file.slice(0, 10);
-    try {
-      const horizon = addDays(parseDay(fileDay), -2);
-      for (const day of [...groups.keys()].filter((d) => d < horizon).sort()) {
-        await flushDay(lake, options.rawPrefix, day, groups.get(day)!, summary);
-        groups.delete(day);
-      }
-    } catch (e) {
-      if (!(e instanceof RangeError)) throw e;
+    for (const day of [...groups.keys()].sort()) {
+      await flushDay(lake, options.rawPrefix, day, groups.get(day)!, summary);
     }
-    options.onProgress?.(++done, files.length);
-  }
-  for (const day of [...groups.keys()].sort()) await flushDay(lake, options.rawPrefix, day, groups.get(day)!, summary);
+  });
   return summary;
 }
 

@@ -24,6 +24,7 @@ import { type Day, fetchStateKey } from "../layout.ts";
 import { microsToIso, parseSlackTs } from "./message.ts";
 import { storeNames } from "./names.ts";
 import { addToGroups, type DayGroups, flushDay, type MergeCounts, type Msg } from "./raw_merge.ts";
+import { RawLeaseBusyError, type RawLeaseOptions, withRawLease } from "./raw_lease.ts";
 import { type CallStats, SlackApiError, type SlackReader } from "./web_api.ts";
 import { redactExcerpt, redactJson, redactReport } from "../redact.ts";
 
@@ -110,6 +111,11 @@ export interface FetchOptions {
    * @default {undefined}
    */
   onProgress?: (p: FetchProgress) => void;
+  /**
+   * Timings of the lease on each course's raw files (see {@linkcode withRawLease}).
+   * @default {undefined} a 60 s lease, waited for up to 15 minutes
+   */
+  lease?: Omit<RawLeaseOptions, "holder">;
 }
 
 const MICROS_PER_DAY = 86_400_000_000n;
@@ -171,6 +177,10 @@ export function explainSlackError(e: SlackApiError, course: Course): string {
       } (missing_scope): add channels:history (public channels) or groups:history (private channels) under OAuth & Permissions, reinstall the app, and update SLACK_BOT_TOKEN`;
     case "network":
       return `${where}: ${e.message}: check the network and SLACK_API_URL, then run again (what was fetched is kept)`;
+    case "bad_response":
+    case "cursor_loop":
+    case "too_many_pages":
+      return `${where}: ${e.message}: check that SLACK_API_URL points at Slack's Web API (unset it for Slack's own), then run again (what was fetched is kept)`;
     default:
       return `${where}: ${e.message}: run again; if it persists, check Slack's status page`;
   }
@@ -196,6 +206,35 @@ async function loadState(lake: Lake, course: Course): Promise<FetchState | null>
 function activity(m: Msg, ts: bigint): bigint {
   const latest = parseSlackTs(m.latest_reply)?.micros ?? 0n;
   return latest > ts ? latest : ts;
+}
+
+/** Writes the state, once every raw file it covers is written, and only when it changes. */
+async function writeState(
+  lake: Lake,
+  course: Course,
+  channel: string,
+  high: bigint,
+  threads: Map<string, bigint>,
+  lookback: bigint,
+): Promise<void> {
+  const keep: Record<string, string> = {};
+  const cut = high - lookback;
+  for (const [t, at] of [...threads.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    if (at >= cut) keep[t] = tsOfMicros(at);
+  }
+  const next: FetchState = {
+    version: 1,
+    course_id: course.id,
+    channel_id: channel,
+    high_water_ts: high > 0n ? tsOfMicros(high) : null,
+    threads: keep,
+  };
+  const key = fetchStateKey(course.id);
+  const bytes = encoder.encode(JSON.stringify(next, null, 1) + "\n");
+  const before = (await lake.stat(key)) ? await lake.read(key) : undefined;
+  if (!before || before.length !== bytes.length || !before.every((b, i) => b === bytes[i])) {
+    await lake.write(key, bytes, { contentType: "application/json" });
+  }
 }
 
 /**
@@ -285,38 +324,35 @@ async function fetchCourse(
   }
 
   // What was received is merged even after a failure: the merge is idempotent, and the state does not move.
+  // The lease keeps another fetch or import:export from merging into the same files meanwhile.
   const days = [...groups.keys()].sort();
-  let written = 0;
-  for (const day of days) {
-    await flushDay(rawLake, rawPrefix, day, groups.get(day)!, s);
-    options.onProgress?.({ courseId: course.id, phase: "write", done: ++written, total: days.length });
+  try {
+    await withRawLease(
+      rawLake,
+      rawPrefix,
+      { ...options.lease, holder: `fetch of course ${course.id}` },
+      async (lease) => {
+        let written = 0;
+        for (const day of days) {
+          await lease.keep();
+          await flushDay(rawLake, rawPrefix, day, groups.get(day)!, s);
+          options.onProgress?.({ courseId: course.id, phase: "write", done: ++written, total: days.length });
+        }
+        if (failure === null) await writeState(lake, course, channel, high, threads, lookback);
+      },
+    );
+  } catch (e) {
+    if (!(e instanceof RawLeaseBusyError)) throw e;
+    s.status = "failed";
+    s.errorCode = "busy";
+    s.note = `Course ${course.id}, channel ${channel}: ${e.message}`;
+    return s;
   }
   if (failure !== null) {
     if (!(failure instanceof SlackApiError)) throw failure;
     s.status = "failed";
     s.errorCode = failure.code;
     s.note = explainSlackError(failure, course);
-    return s;
-  }
-
-  // The state moves only now that every raw file it covers is written.
-  const keep: Record<string, string> = {};
-  const cut = high - lookback;
-  for (const [t, at] of [...threads.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    if (at >= cut) keep[t] = tsOfMicros(at);
-  }
-  const next: FetchState = {
-    version: 1,
-    course_id: course.id,
-    channel_id: channel,
-    high_water_ts: high > 0n ? tsOfMicros(high) : null,
-    threads: keep,
-  };
-  const key = fetchStateKey(course.id);
-  const bytes = encoder.encode(JSON.stringify(next, null, 1) + "\n");
-  const before = (await lake.stat(key)) ? await lake.read(key) : undefined;
-  if (!before || before.length !== bytes.length || !before.every((b, i) => b === bytes[i])) {
-    await lake.write(key, bytes, { contentType: "application/json" });
   }
   return s;
 }

@@ -93,6 +93,18 @@ export interface SlackReaderOptions {
    */
   maxRateLimitWaits?: number;
   /**
+   * Longest rate-limit wait, in seconds: a larger `Retry-After` is cut to this
+   * (and said in a log line), a `Retry-After` of 0 or less waits 1 second.
+   * @default {300}
+   */
+  maxRetryAfterSeconds?: number;
+  /**
+   * Pages one listing may take before it stops with `too_many_pages`: a guard
+   * against a server whose cursors never end.
+   * @default {100000}
+   */
+  maxPages?: number;
+  /**
    * Milliseconds before one HTTP request is given up (and retried).
    * @default {60000}
    */
@@ -120,7 +132,13 @@ type Page = Record<string, unknown> & { response_metadata?: { next_cursor?: stri
  * @returns The text without it.
  */
 export function scrubSecret(text: string, secret: string): string {
-  const out = secret.length >= 4 ? text.split(secret).join("[REDACTED]") : text;
+  let out = text;
+  if (secret.length >= 4) {
+    // Also the forms the secret takes inside JSON strings and URLs, so that a log line made by JSON.stringify is clean.
+    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)])) {
+      out = out.split(form).join("[REDACTED]");
+    }
+  }
   return redactSecrets(out);
 }
 
@@ -131,6 +149,9 @@ export class SlackReader {
   #apiUrl: string;
   #pageSize: number;
   #maxWaits: number;
+  #maxRetryAfter: number;
+  #maxPages: number;
+  #log: (level: "warn" | "error", message: string) => void;
   #sleep: (ms: number) => Promise<void>;
   #stats: CallStats = { apiCalls: 0, pages: 0, rateLimitWaits: 0 };
 
@@ -140,7 +161,10 @@ export class SlackReader {
     this.#apiUrl = options.apiUrl ?? SLACK_API_URL;
     this.#pageSize = options.pageSize ?? 200;
     this.#maxWaits = options.maxRateLimitWaits ?? 100;
+    this.#maxRetryAfter = options.maxRetryAfterSeconds ?? 300;
+    this.#maxPages = options.maxPages ?? 100_000;
     this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#log = (level, message) => options.onLog?.(level, scrubSecret(message, this.#token));
     const log = (level: "warn" | "error") => (...msgs: unknown[]) =>
       options.onLog?.(level, scrubSecret(msgs.map(String).join(" "), this.#token));
     const logger: Logger = {
@@ -188,7 +212,7 @@ export class SlackReader {
       } catch (e) {
         if (e instanceof WebAPIRateLimitedError && waits < this.#maxWaits) {
           this.#stats.rateLimitWaits++;
-          await this.#sleep(Math.max(0, e.retryAfter) * 1000);
+          await this.#sleep(this.#retryAfter(method, e.retryAfter) * 1000);
           continue;
         }
         // A 429 without a usable Retry-After: the client gives up at once; wait a little longer each time instead.
@@ -202,13 +226,33 @@ export class SlackReader {
     }
   }
 
+  /** The seconds to wait for a `Retry-After`: at least 1, at most the cap (said in a log line when cut). */
+  #retryAfter(method: string, seconds: number): number {
+    if (!Number.isFinite(seconds) || seconds < 1) return 1;
+    if (seconds <= this.#maxRetryAfter) return seconds;
+    this.#log(
+      "warn",
+      `${method} was rate-limited with Retry-After ${seconds} s; waiting ${this.#maxRetryAfter} s instead (the cap)`,
+    );
+    return this.#maxRetryAfter;
+  }
+
   #plain(method: string, e: unknown): SlackApiError {
     const scrub = (s: string) => scrubSecret(s, this.#token);
     if (e instanceof WebAPIPlatformError) {
-      const code = String(e.data.error);
+      const raw = (e.data as { error?: unknown }).error;
       const data = e.data as unknown as Record<string, unknown>;
       const needed = typeof data.needed === "string" ? data.needed : null;
-      return new SlackApiError(method, code, scrub(`Slack refused ${method}: ${code}`), needed);
+      // Slack's codes are short snake_case words; anything else (an HTML page, a proxy's text) is not an answer of the API.
+      if (typeof raw === "string" && /^[a-z0-9_.]{1,64}$/.test(raw)) {
+        return new SlackApiError(method, raw, `Slack refused ${method}: ${raw}`, needed && scrub(needed));
+      }
+      const what = raw === undefined ? "no error code" : `an answer that is not a Web API error code`;
+      return new SlackApiError(
+        method,
+        "bad_response",
+        scrub(`${method} failed with ${what} (${JSON.stringify(raw ?? null).slice(0, 120)})`),
+      );
     }
     if (e instanceof WebAPIRateLimitedError) {
       return new SlackApiError(method, "ratelimited", `Slack kept rate-limiting ${method}`);
@@ -237,7 +281,16 @@ export class SlackReader {
 
   async *#pages(method: string, args: Record<string, unknown>, key: string): AsyncGenerator<unknown[]> {
     let cursor: string | undefined;
+    const seen = new Set<string>();
+    let pages = 0;
     do {
+      if (++pages > this.#maxPages) {
+        throw new SlackApiError(
+          method,
+          "too_many_pages",
+          `${method} still had more after ${this.#maxPages} pages; stopped so as not to page forever`,
+        );
+      }
       const page = await this.#call(method, { ...args, limit: this.#pageSize, ...(cursor ? { cursor } : {}) });
       this.#stats.pages++;
       const list = page[key];
@@ -247,6 +300,14 @@ export class SlackReader {
       yield list ?? [];
       const next = page.response_metadata?.next_cursor;
       cursor = typeof next === "string" && next !== "" ? next : undefined;
+      if (cursor !== undefined && seen.has(cursor)) {
+        throw new SlackApiError(
+          method,
+          "cursor_loop",
+          `${method} gave a cursor it had given before (after ${pages} pages); stopped so as not to loop forever`,
+        );
+      }
+      if (cursor !== undefined) seen.add(cursor);
     } while (cursor);
   }
 

@@ -5,6 +5,7 @@ import { MemoryLake, openLake } from "../../lib/lake.ts";
 import { metaKey, rawDayKey } from "../../lib/layout.ts";
 import { importExport, importNames, openExport } from "../../lib/slack/export.ts";
 import { normalizeMessage, renderMrkdwn } from "../../lib/slack/message.ts";
+import { rawLeaseKey } from "../../lib/slack/raw_lease.ts";
 import { buildLookup, readNames, storeNames, toMetaChannels, toMetaUsers } from "../../lib/slack/names.ts";
 
 const USERS = [
@@ -113,8 +114,10 @@ Deno.test("ingest renders names; a name change reaches history only with refresh
   });
 });
 
-Deno.test("ingest skips _meta/ even when a course's raw_prefix lists the lake root", async () => {
+Deno.test("ingest skips _meta/ and _state/ even when a course's raw_prefix lists the lake root", async () => {
   const lake = new MemoryLake();
+  // A fetch or import:export writing at the same time holds its lease there.
+  await lake.write(rawLeaseKey(""), enc(JSON.stringify({ owner: "x", holder: "fetch", until: Date.now() + 60_000 })));
   await lake.write(
     "year=2024/month=01/day=01/2024-01-01.json",
     enc(JSON.stringify([{ type: "message", ts: "1704103200.000001", text: "<@U01AAAAAAA1>" }])),
