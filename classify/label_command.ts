@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dayFlag, EXIT, processIo, runTask, type TaskSpec } from "../lib/cli.ts";
+import { dayFlag, EXIT, processIo, runTask, type TaskSpec, waitFlag } from "../lib/cli.ts";
 import { CLASSIFY_ENV, CLASSIFY_FLAG_HELP, CLASSIFY_FLAG_OPTIONS, setupClassifier } from "../lib/classify/setup.ts";
 import { selectCourses } from "../lib/config.ts";
 import { label, type LabelOptions } from "../lib/classify/label.ts";
@@ -27,6 +27,7 @@ Options:
   --since YYYY-MM-DD   first day (default: the first partition)
   --until YYYY-MM-DD   last day (default: the last partition)
   --force              relabel even what is up to date
+  --wait SECONDS       wait this long for a course another label run holds (default: 0, refuse, exit 4)
 ${CLASSIFY_FLAG_HELP}
   --log-format F       text (default) or json`,
   daily: `Usage: deno task label:daily [options]
@@ -42,6 +43,7 @@ Options:
   --config FILE        the courses file (default: courses.yml)
   --course ID          only this course; repeat for several
   --force              relabel even what is up to date
+  --wait SECONDS       wait this long for a course another label run holds (default: 0, refuse, exit 4)
 ${CLASSIFY_FLAG_HELP}
   --log-format F       text (default) or json`,
 };
@@ -52,6 +54,7 @@ const OPTIONS = {
   until: { type: "string" },
   date: { type: "string" },
   force: { type: "boolean" },
+  wait: { type: "string" },
   ...CLASSIFY_FLAG_OPTIONS,
 } as const;
 
@@ -73,6 +76,7 @@ function spec(mode: "batch" | "daily"): TaskSpec<typeof OPTIONS> {
       const since = dayFlag(values.since, "since");
       const until = dayFlag(values.until, "until");
       const date = dayFlag(values.date, "date");
+      const waitMs = waitFlag(values.wait);
       const clf = await setupClassifier({ flags: values, env, config, cache: lake, headLake: lake });
       const options: LabelOptions = {
         courses,
@@ -85,6 +89,7 @@ function spec(mode: "batch" | "daily"): TaskSpec<typeof OPTIONS> {
         until,
         date,
         force: values.force ?? false,
+        lease: { waitMs },
         ...(clf.llm ? { llm: clf.llm } : {}),
       };
       io.err(`Head ${clf.head.version} (${clf.headFile}).`);

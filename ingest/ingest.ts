@@ -4,7 +4,7 @@
  * @module
  */
 
-import { dayFlag, EXIT, processIo, runTask, type TaskSpec } from "../lib/cli.ts";
+import { dayFlag, EXIT, processIo, runTask, type TaskSpec, waitFlag } from "../lib/cli.ts";
 import { selectCourses } from "../lib/config.ts";
 import { ingest, type IngestOptions } from "../lib/ingest/ingest.ts";
 import { openLake } from "../lib/lake.ts";
@@ -23,9 +23,14 @@ Options:
   --log-format F      text (default) or json, one object per line for CI logs
   --workers N         courses ingested at once, each on its own thread (default: the number of cores)
   --refresh-names     rebuild every partition, so that changed names in _meta/slack/ reach history
+  --wait SECONDS      wait this long for a course another ingest is working on (default: 0, refuse at once)
   -h, --help          show this help
 
-Exit codes: 0 done, 1 something was quarantined, 2 wrong usage or configuration, 3 the run failed.`;
+Each course is ingested under a lease in the lake: a second ingest of the same course waits
+(--wait) or refuses with exit code 4, naming the run that holds it.
+
+Exit codes: 0 done, 1 something was quarantined, 2 wrong usage or configuration, 3 the run failed,
+4 another run holds a course's lease.`;
 
 const OPTIONS = {
   course: { type: "string", multiple: true },
@@ -33,6 +38,7 @@ const OPTIONS = {
   until: { type: "string" },
   workers: { type: "string" },
   "refresh-names": { type: "boolean" },
+  wait: { type: "string" },
 } as const;
 
 const SPEC: TaskSpec<typeof OPTIONS> = {
@@ -59,6 +65,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
       openSource: (url) => openLake(url, { s3: config.s3 }),
       parallel: { lakeUrl: config.lakeUrl, s3: config.s3, workers },
       refreshNames: values["refresh-names"] === true,
+      lease: { waitMs: waitFlag(values.wait) },
     };
     const status = json ? undefined : io.status;
     if (status) {

@@ -20,6 +20,8 @@ export const EXIT = Object.freeze({
   usage: 2,
   /** The run stopped on an unexpected error. */
   failure: 3,
+  /** Another run holds the lease of a course (see `lease.ts`); nothing was done for it. */
+  busy: 4,
 });
 
 /** The environment variables the entrypoints read for the lake and S3. */
@@ -112,6 +114,22 @@ export interface TaskIo {
   err(line: string): void;
   /** Redraws a status line on standard error; absent when it is not a terminal. */
   status?: (line: string) => void;
+}
+
+/**
+ * Checks the `--wait SECONDS` flag of the tasks that take a lease.
+ *
+ * @param value The flag's value.
+ * @returns The wait in ms; 0 when the flag is absent.
+ * @throws {RangeError} When it is not a number of seconds from 0 to 86400.
+ */
+export function waitFlag(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0 || n > 86_400) {
+    throw new RangeError(`--wait "${value}" must be a number of seconds from 0 to 86400`);
+  }
+  return Math.round(n * 1000);
 }
 
 /**
@@ -303,6 +321,12 @@ export async function runTask<O extends ParseArgsOptionsConfig>(
     if (e instanceof UsageError) {
       io.err(`${spec.name}: ${message}`);
       return EXIT.usage;
+    }
+    if (e instanceof Error && e.name === "LeaseHeldError") {
+      // Not a failure: another run is doing the work. The message says who, and what to do.
+      if (json) io.out(JSON.stringify({ event: "busy", lake: prepared.lakeUrl, message }));
+      io.err(`${spec.name}: ${message}`);
+      return EXIT.busy;
     }
     if (json) io.out(JSON.stringify({ event: "error", lake: prepared.lakeUrl, message }));
     io.err(`${spec.name}: the run stopped: ${message}. ${spec.afterFailure ?? "Run again to finish."}`);

@@ -60,3 +60,65 @@ export class ConfigError extends Error {
     this.line = line;
   }
 }
+
+/** Who holds a lease. */
+export interface LeaseHolderInfo {
+  /** The host name. */
+  host: string;
+  /** The process id. */
+  pid: number;
+  /** When the run started, ISO 8601. */
+  started_at: string;
+}
+
+/**
+ * Another run holds the lease of a task on a course: this run did nothing for it.
+ */
+export class LeaseHeldError extends Error {
+  /** The task, such as `ingest` or `label`. */
+  readonly task: string;
+  /** The course. */
+  readonly courseId: string;
+  /** Who holds it. */
+  readonly holder: LeaseHolderInfo;
+  /** When the lease runs out unless its holder renews it, ISO 8601. */
+  readonly expiresAt: string;
+
+  /**
+   * @param task The task.
+   * @param courseId The course.
+   * @param holder Who holds it.
+   * @param expiresAt When it runs out.
+   */
+  constructor(task: string, courseId: string, holder: LeaseHolderInfo, expiresAt: string) {
+    super(
+      `Course "${courseId}" is busy: another ${task} run holds its lease (host ${holder.host}, pid ${holder.pid}, started ${holder.started_at}). Wait for it to finish, or pass --wait SECONDS; if that run is dead, its lease expires at ${expiresAt}`,
+    );
+    this.name = "LeaseHeldError";
+    this.task = task;
+    this.courseId = courseId;
+    this.holder = holder;
+    this.expiresAt = expiresAt;
+  }
+}
+
+/** A run lost its lease (it expired and another run took it): it stopped before writing more. */
+export class LeaseLostError extends Error {
+  /** The task. */
+  readonly task: string;
+  /** The course. */
+  readonly courseId: string;
+
+  /**
+   * @param task The task.
+   * @param courseId The course.
+   */
+  constructor(task: string, courseId: string) {
+    super(
+      `The ${task} lease of course "${courseId}" expired and another run took it; this run stopped. What it wrote is valid: run again once the other run is done`,
+    );
+    this.name = "LeaseLostError";
+    this.task = task;
+    this.courseId = courseId;
+  }
+}

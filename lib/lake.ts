@@ -20,6 +20,18 @@ export type { Lake, LakeEntry, S3LakeOptions, WriteOptions };
 
 const TMP_RE = /^\..*\.tmp$/;
 
+function localEntry(key: string, info: Deno.FileInfo): LakeEntry {
+  const mtime = info.mtime ?? new Date(0);
+  const entry: LakeEntry = {
+    key,
+    size: info.size,
+    lastModified: mtime,
+    fingerprint: `${info.size}-${mtime.getTime()}`,
+  };
+  if (info.ctime) entry.changed = info.ctime.getTime();
+  return entry;
+}
+
 /** A lake in a local folder. Writes go to a temporary file, then a rename. */
 export class LocalLake implements Lake {
   /** The folder, absolute. */
@@ -63,9 +75,7 @@ export class LocalLake implements Lake {
           yield* this.#walk(key, prefix);
         }
       } else if (e.isFile && key.startsWith(prefix) && !TMP_RE.test(e.name)) {
-        const info = await Deno.stat(path.join(dir, e.name));
-        const mtime = info.mtime ?? new Date(0);
-        yield { key, size: info.size, lastModified: mtime, fingerprint: `${info.size}-${mtime.getTime()}` };
+        yield localEntry(key, await Deno.stat(path.join(dir, e.name)));
       }
     }
   }
@@ -102,6 +112,24 @@ export class LocalLake implements Lake {
     }
   }
 
+  async writeIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    const file = this.#path(key);
+    const dir = path.dirname(file);
+    await Deno.mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.${path.basename(file)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+    try {
+      await Deno.writeFile(tmp, data);
+      // link() fails when the target exists, and a reader never sees a half-written file.
+      await Deno.link(tmp, file);
+      return true;
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) return false;
+      throw e;
+    } finally {
+      await Deno.remove(tmp).catch(() => {});
+    }
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await Deno.remove(this.#path(key));
@@ -114,8 +142,7 @@ export class LocalLake implements Lake {
     try {
       const info = await Deno.stat(this.#path(key));
       if (!info.isFile) return undefined;
-      const mtime = info.mtime ?? new Date(0);
-      return { key, size: info.size, lastModified: mtime, fingerprint: `${info.size}-${mtime.getTime()}` };
+      return localEntry(key, info);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return undefined;
       throw e;
@@ -164,6 +191,11 @@ export class MemoryLake implements Lake {
   write(key: string, data: Uint8Array): Promise<void> {
     this.#objects.set(checkKey(key), { data: data.slice(), lastModified: new Date(), version: ++this.#version });
     return Promise.resolve();
+  }
+
+  writeIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    if (this.#objects.has(checkKey(key))) return Promise.resolve(false);
+    return this.write(key, data).then(() => true);
   }
 
   delete(key: string): Promise<void> {

@@ -19,6 +19,13 @@ export interface LakeEntry {
    * and modification time for a local file.
    */
   fingerprint: string;
+  /**
+   * For a local file, its status-change time (ctime) in ms: it moves on every
+   * write even when the modification time is put back (`cp -p`, `rsync -a`),
+   * so a reader can tell when a size-and-mtime fingerprint needs a content hash.
+   * @default {undefined} the fingerprint is strong (an S3 ETag, a memory version)
+   */
+  changed?: number;
 }
 
 /** Options for {@linkcode Lake.write}. */
@@ -51,6 +58,13 @@ export interface Lake {
   readStream(key: string): Promise<ReadableStream<Uint8Array>>;
   /** Writes an object atomically, replacing any object at that key. */
   write(key: string, data: Uint8Array, options?: WriteOptions): Promise<void>;
+  /**
+   * Creates an object only when no object has that key, atomically: of two
+   * writers racing for one key, exactly one gets `true`. Leases are built on it.
+   *
+   * @returns `true` when this call created the object, `false` when the key was taken.
+   */
+  writeIfAbsent(key: string, data: Uint8Array, options?: WriteOptions): Promise<boolean>;
   /** Deletes an object; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
   /** Describes an object, or gives `undefined` when it does not exist. */

@@ -123,6 +123,34 @@ export class S3Lake implements Lake {
     await upload.done();
   }
 
+  /**
+   * A `PutObject` with `If-None-Match: *`, which AWS S3, MinIO and R2 honour
+   * atomically (412 when the key exists). A HEAD goes first, so a store that
+   * ignores the header (s3rver) still refuses a key that is already there;
+   * on such a store two writers racing in the same instant can both win.
+   */
+  async writeIfAbsent(key: string, data: Uint8Array, options: WriteOptions = {}): Promise<boolean> {
+    if (await this.stat(key)) return false;
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.#key(key),
+          Body: data,
+          ContentType: options.contentType ?? "application/octet-stream",
+          IfNoneMatch: "*",
+        }),
+      );
+      return true;
+    } catch (e) {
+      const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+      const status = err?.$metadata?.httpStatusCode;
+      // 412: the key exists; 409: a concurrent conditional write to the same key won.
+      if (status === 412 || status === 409 || err?.name === "PreconditionFailed") return false;
+      throw e;
+    }
+  }
+
   async delete(key: string): Promise<void> {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.#key(key) }));

@@ -272,6 +272,23 @@ export function rawMonthPrefixes(rawPrefix: string, since: Day, until: Day): str
 }
 
 /**
+ * The listing prefixes of date-named flat raw files (`{rawPrefix}/2024-02-01.json`)
+ * of the months from `since` to `until`, one per month, next to
+ * {@linkcode rawMonthPrefixes}' folders.
+ *
+ * @param rawPrefix The course's raw prefix.
+ * @param since The first day.
+ * @param until The last day.
+ * @returns One prefix per month, such as `raw/slack/ml/2024-02`, in order.
+ */
+export function rawFlatMonthPrefixes(rawPrefix: string, since: Day, until: Day): string[] {
+  return rawMonthPrefixes("", since, until).map((p) => {
+    const m = /^year=(\d+)\/month=(\d{2})\/$/.exec(p)!;
+    return joinKey(rawPrefix, `${m[1]!.padStart(4, "0")}-${m[2]}`);
+  });
+}
+
+/**
  * Removes leading and trailing slashes.
  *
  * @param s A path.
@@ -304,8 +321,9 @@ export function manifestKey(courseId: string): string {
 }
 
 /**
- * The prefix of a course's change journal: one object per ingest run that
- * rewrote partitions, named by run id, so names sort by time.
+ * The prefix of a course's change journal: one object per batch of bronze
+ * partitions an ingest run rewrote. `label:daily` reads every object under it
+ * and deletes what it has labeled, so the names carry no order.
  *
  * @param courseId The course.
  * @returns The prefix, ending in `/`.
@@ -315,14 +333,42 @@ export function changesPrefix(courseId: string): string {
 }
 
 /**
- * The key of one run's change record.
+ * The key of one change record.
  *
  * @param courseId The course.
- * @param runId The run.
+ * @param recordId The record: the run id, and its batch number within the run.
  * @returns The key.
  */
-export function changesKey(courseId: string, runId: string): string {
-  return `${changesPrefix(courseId)}${runId}.json`;
+export function changesKey(courseId: string, recordId: string): string {
+  return `${changesPrefix(courseId)}${recordId}.json`;
+}
+
+/** The state folder each task keeps its leases in, inside what its IAM policy may write. */
+const LEASE_HOME: Readonly<Record<string, string>> = Object.freeze({ ingest: "ingest", label: "classify" });
+
+/**
+ * The prefix of the lease objects of one task on one course: under the task's
+ * own state (`_state/ingest/leases/…`, `_state/classify/leases/…` for `label`),
+ * which its writer policy already covers.
+ *
+ * @param task The task that holds the lease, such as `ingest` or `label`.
+ * @param courseId The course.
+ * @returns The prefix, ending in `/`.
+ */
+export function leasePrefix(task: string, courseId: string): string {
+  return `${STATE_ROOT}/${LEASE_HOME[task] ?? task}/leases/${courseId}/`;
+}
+
+/**
+ * The key of one generation of a lease; zero-padded so keys sort by generation.
+ *
+ * @param task The task.
+ * @param courseId The course.
+ * @param generation The generation, 1 or more.
+ * @returns The key.
+ */
+export function leaseKey(task: string, courseId: string, generation: number): string {
+  return `${leasePrefix(task, courseId)}${String(generation).padStart(12, "0")}.json`;
 }
 
 /**

@@ -154,10 +154,10 @@ export async function capture(fn: () => Promise<number>): Promise<{ code: number
   }
 }
 
-/** Sets environment variables for the duration of `fn`. */
-export async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+/** Sets environment variables for the duration of `fn`; `undefined` removes one. */
+export async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
+  for (const [k, v] of Object.entries(vars)) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
   try {
     return await fn();
   } finally {

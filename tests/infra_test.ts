@@ -166,6 +166,11 @@ Deno.test("IAM is least privilege: writers scoped by layer prefix, never the who
         "${local.bucket_arn}/_state/faq/*",
         "${local.bucket_arn}/_state/audit/*",
       ]);
+      // It deletes the change records it consumed, and nothing else of ingest's.
+      const consume = docs.classifier_writer[0].statement.find((s: Json) => s.sid === "ConsumeChangeJournal");
+      assertEquals([consume.actions, consume.resources], [["s3:DeleteObject"], [
+        "${local.bucket_arn}/_state/ingest/changes/*",
+      ]]);
     },
   );
   await t.step("listing is limited to the same prefixes", () => {

@@ -13,9 +13,18 @@
  * it stopped and a rerun costs nothing.
  *
  * `label:daily` finds its work in the ingest change journal
- * (`_state/ingest/changes/{course}/`), from the last record it processed on: it
- * never lists the history, and late replies or late messages of earlier days
- * are never missed.
+ * (`_state/ingest/changes/{course}/`): it reads every record there, whatever its
+ * name or the clock of the run that wrote it, labels the days they name, saves
+ * its state, and only then deletes the records it read. So a record written by
+ * an overlapping or late run is never skipped, a killed daily run rereads what
+ * it had not finished (unchanged partitions are skipped by fingerprint), and
+ * the journal holds only what is not yet labeled: a daily run's requests do not
+ * grow with history.
+ *
+ * `label:batch` also deletes gold partitions whose bronze partition is gone.
+ *
+ * Each course is labeled under the `label` lease (see `lease.ts`), shared by
+ * `label:batch` and `label:daily`.
  *
  * @module
  */
@@ -25,6 +34,7 @@ import type { Embedder } from "./embed.ts";
 import { type Head, score } from "./head.ts";
 import type { Lake } from "../lake.ts";
 import { changesPrefix, coursePrefix, type Day, parsePartitionKey, partitionKey, STATE_ROOT } from "../layout.ts";
+import { acquireLease, type LeaseHolderInfo } from "../lease.ts";
 import type { LlmJudge, LlmResult } from "./llm.ts";
 import { BRONZE_COLUMNS, col, type ColumnSpec, readParquetRows, writeParquet } from "../parquet.ts";
 import type { BronzeRow } from "../slack/message.ts";
@@ -163,6 +173,17 @@ export interface LabelOptions {
    * @default {undefined}
    */
   onProgress?: (p: { courseId: string; done: number; total: number }) => void;
+  /**
+   * The `label` lease of each course: who this run is, how long to wait for a
+   * busy course (ms), the lease's time to live (ms).
+   * @default {{}} this process; refuse a busy course at once; 10 minutes
+   */
+  lease?: { holder?: LeaseHolderInfo; waitMs?: number; ttlMs?: number; pollMs?: number };
+  /**
+   * Stops the run between two partitions.
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
 }
 
 /** What a labeling run did for one course. */
@@ -175,6 +196,8 @@ export interface LabelCourseSummary {
   labeled: number;
   /** Partitions skipped as up to date. */
   skipped: number;
+  /** Gold partitions deleted because their bronze partition is gone (batch). */
+  orphansRemoved: number;
   /** Bronze rows read. */
   messages: number;
   /** Candidates, one gold row each. */
@@ -219,8 +242,8 @@ interface LabeledEntry {
 interface LabelState {
   version: 1;
   course_id: string;
-  /** The last change record of the ingest journal that label:daily has processed. */
-  journal_cursor: string | null;
+  /** Written by earlier versions, which kept a cursor in the journal; ignored and dropped. */
+  journal_cursor?: string | null;
   partitions: Record<Day, LabeledEntry>;
 }
 
@@ -239,7 +262,7 @@ const dec = new TextDecoder();
 
 async function loadState(lake: Lake, courseId: string): Promise<LabelState> {
   const key = labelStateKey(courseId);
-  if (!(await lake.stat(key))) return { version: 1, course_id: courseId, journal_cursor: null, partitions: {} };
+  if (!(await lake.stat(key))) return { version: 1, course_id: courseId, partitions: {} };
   try {
     const s = JSON.parse(dec.decode(await lake.read(key))) as LabelState;
     if (s.version !== 1 || typeof s.partitions !== "object") throw new TypeError("unknown format");
@@ -277,111 +300,15 @@ async function bronzeDays(lake: Lake, courseId: string, since?: Day, until?: Day
  * ```
  */
 export async function label(lake: Lake, options: LabelOptions): Promise<LabelSummary> {
-  const band = options.band ?? { low: options.head.thresholds.low, high: options.head.thresholds.high };
   const summary: LabelSummary = { courses: [], llmCalls: 0, llmCacheHits: 0, llmFailed: 0, llmCapped: 0 };
   for (const course of options.courses) {
-    const s: LabelCourseSummary = {
-      courseId: course.id,
-      partitions: 0,
-      labeled: 0,
-      skipped: 0,
-      messages: 0,
-      candidates: 0,
-      faqs: 0,
-      inBand: 0,
-      llmDecided: 0,
-      faqPath: "none",
-      covered: 0,
-      groupsTouched: 0,
-    };
-    const state = await loadState(lake, course.id);
-    const faq = await openCourseFaq(lake, course.id, {
-      embedder: options.embedder,
-      ...(options.fuseEncoder !== undefined ? { fuse: options.fuseEncoder } : {}),
-    });
-    s.faqPath = faq.path;
-    const groups = await openGroups(lake, course.id, { threshold: options.groupThreshold });
-    const ctx: CourseContext = { faq, groups };
-    let days: Day[];
-    let fingerprints = new Map<Day, string>();
-    let newCursor = state.journal_cursor;
-    if (options.mode === "batch") {
-      fingerprints = await bronzeDays(lake, course.id, options.since, options.until);
-      days = [...fingerprints.keys()].sort();
-    } else {
-      const wanted = new Set<Day>(options.date ? [options.date] : []);
-      for await (const e of lake.list(changesPrefix(course.id))) {
-        if (state.journal_cursor !== null && e.key <= state.journal_cursor) continue;
-        const record = JSON.parse(dec.decode(await lake.read(e.key))) as { days?: Day[] };
-        for (const d of record.days ?? []) wanted.add(d);
-        if (newCursor === null || e.key > newCursor) newCursor = e.key;
-      }
-      days = [...wanted].sort();
-      for (const d of days) {
-        const st = await lake.stat(partitionKey("bronze", course.id, d));
-        if (st) fingerprints.set(d, st.fingerprint);
-      }
+    const lease = await acquireLease(lake, { task: "label", courseId: course.id, ...options.lease, now: options.now });
+    try {
+      const signal = AbortSignal.any([lease.signal, ...(options.signal ? [options.signal] : [])]);
+      summary.courses.push(await labelCourse(lake, course.id, { ...options, signal }, summary));
+    } finally {
+      await lease.release();
     }
-    s.partitions = days.length;
-    let done = 0;
-    // Partitions are read ahead and embedded together: a day has few candidates, and a forward
-    // pass over 200 texts costs far less than 200 passes over one.
-    let pending: Pending[] = [];
-    const flush = async () => {
-      if (pending.length === 0) return;
-      const vectors = await options.embedder.embed(pending.flatMap((p) => p.texts));
-      let at = 0;
-      for (const p of pending) {
-        const rows = await writeLabels(
-          lake,
-          course.id,
-          p,
-          vectors.slice(at, at + p.texts.length),
-          band,
-          options,
-          s,
-          summary,
-          ctx,
-        );
-        at += p.texts.length;
-        state.partitions[p.day] = {
-          bronze: p.fingerprint,
-          classifier_version: options.head.version,
-          embedding_version: options.embedder.modelVersion,
-          band: [band.low, band.high],
-          rows,
-          labeled_at: (options.now?.() ?? new Date()).toISOString(),
-        };
-        s.labeled++;
-        options.onProgress?.({ courseId: course.id, done: ++done, total: days.length });
-      }
-      pending = [];
-      await saveState(lake, state);
-    };
-    for (const day of days) {
-      const fp = fingerprints.get(day);
-      const prev = state.partitions[day];
-      const upToDate = prev !== undefined && prev.bronze === (fp ?? "") &&
-        prev.classifier_version === options.head.version &&
-        prev.embedding_version === options.embedder.modelVersion &&
-        prev.band[0] === band.low && prev.band[1] === band.high;
-      if (upToDate && !options.force) {
-        s.skipped++;
-        options.onProgress?.({ courseId: course.id, done: ++done, total: days.length });
-        continue;
-      }
-      pending.push(await readCandidates(lake, course.id, day, fp, options, s));
-      if (pending.reduce((n, p) => n + p.texts.length, 0) >= FLUSH_TEXTS || pending.length >= FLUSH_PARTITIONS) {
-        await flush();
-      }
-    }
-    await flush();
-    s.groupsTouched = (await groups.save()).touched;
-    if (newCursor !== state.journal_cursor) {
-      state.journal_cursor = newCursor;
-      await saveState(lake, state);
-    }
-    summary.courses.push(s);
   }
   if (options.llm) {
     summary.llmCalls = options.llm.calls;
@@ -394,6 +321,162 @@ export async function label(lake: Lake, options: LabelOptions): Promise<LabelSum
 interface CourseContext {
   faq: CourseFaq;
   groups: Groups;
+}
+
+/** Days the journal names, and the records that named them, to delete once labeled. */
+async function readJournal(lake: Lake, courseId: string): Promise<{ days: Set<Day>; keys: string[] }> {
+  const days = new Set<Day>();
+  const keys: string[] = [];
+  for await (const e of lake.list(changesPrefix(courseId))) {
+    let record: { days?: unknown };
+    try {
+      record = JSON.parse(dec.decode(await lake.read(e.key)));
+    } catch (err) {
+      throw new SyntaxError(
+        `Change record ${e.key} is not valid JSON (${
+          (err as Error).message
+        }): delete it and run label:batch for the course`,
+      );
+    }
+    for (const d of Array.isArray(record.days) ? record.days : []) if (typeof d === "string") days.add(d);
+    keys.push(e.key);
+  }
+  return { days, keys };
+}
+
+async function labelCourse(
+  lake: Lake,
+  courseId: string,
+  options: LabelOptions,
+  summary: LabelSummary,
+): Promise<LabelCourseSummary> {
+  const band = options.band ?? { low: options.head.thresholds.low, high: options.head.thresholds.high };
+  const s: LabelCourseSummary = {
+    courseId,
+    partitions: 0,
+    labeled: 0,
+    skipped: 0,
+    orphansRemoved: 0,
+    messages: 0,
+    candidates: 0,
+    faqs: 0,
+    inBand: 0,
+    llmDecided: 0,
+    faqPath: "none",
+    covered: 0,
+    groupsTouched: 0,
+  };
+  const state = await loadState(lake, courseId);
+  const faq = await openCourseFaq(lake, courseId, {
+    embedder: options.embedder,
+    ...(options.fuseEncoder !== undefined ? { fuse: options.fuseEncoder } : {}),
+  });
+  s.faqPath = faq.path;
+  const groups = await openGroups(lake, courseId, { threshold: options.groupThreshold });
+  const ctx: CourseContext = { faq, groups };
+  let days: Day[];
+  let fingerprints = new Map<Day, string>();
+  let consumed: string[] = [];
+  if (options.mode === "batch") {
+    fingerprints = await bronzeDays(lake, courseId, options.since, options.until);
+    days = [...fingerprints.keys()].sort();
+    s.orphansRemoved = await removeOrphans(lake, courseId, fingerprints, state, options);
+  } else {
+    const journal = await readJournal(lake, courseId);
+    consumed = journal.keys;
+    if (options.date) journal.days.add(options.date);
+    days = [...journal.days].sort();
+    for (const d of days) {
+      const st = await lake.stat(partitionKey("bronze", courseId, d));
+      if (st) fingerprints.set(d, st.fingerprint);
+    }
+  }
+  s.partitions = days.length;
+  let done = 0;
+  // Partitions are read ahead and embedded together: a day has few candidates, and a forward
+  // pass over 200 texts costs far less than 200 passes over one.
+  let pending: Pending[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const vectors = await options.embedder.embed(pending.flatMap((p) => p.texts));
+    let at = 0;
+    for (const p of pending) {
+      options.signal?.throwIfAborted();
+      const rows = await writeLabels(
+        lake,
+        courseId,
+        p,
+        vectors.slice(at, at + p.texts.length),
+        band,
+        options,
+        s,
+        summary,
+        ctx,
+      );
+      at += p.texts.length;
+      state.partitions[p.day] = {
+        bronze: p.fingerprint,
+        classifier_version: options.head.version,
+        embedding_version: options.embedder.modelVersion,
+        band: [band.low, band.high],
+        rows,
+        labeled_at: (options.now?.() ?? new Date()).toISOString(),
+      };
+      s.labeled++;
+      options.onProgress?.({ courseId, done: ++done, total: days.length });
+    }
+    pending = [];
+    await saveState(lake, state);
+  };
+  for (const day of days) {
+    options.signal?.throwIfAborted();
+    const fp = fingerprints.get(day);
+    const prev = state.partitions[day];
+    const upToDate = prev !== undefined && prev.bronze === (fp ?? "") &&
+      prev.classifier_version === options.head.version &&
+      prev.embedding_version === options.embedder.modelVersion &&
+      prev.band[0] === band.low && prev.band[1] === band.high;
+    if (upToDate && !options.force) {
+      s.skipped++;
+      options.onProgress?.({ courseId, done: ++done, total: days.length });
+      continue;
+    }
+    pending.push(await readCandidates(lake, courseId, day, fp, options, s));
+    if (pending.reduce((n, p) => n + p.texts.length, 0) >= FLUSH_TEXTS || pending.length >= FLUSH_PARTITIONS) {
+      await flush();
+    }
+  }
+  await flush();
+  s.groupsTouched = (await groups.save()).touched;
+  if ("journal_cursor" in state) {
+    delete state.journal_cursor;
+    await saveState(lake, state);
+  }
+  // Only now that every day they name is labeled and saved: a kill before this rereads them.
+  for (const key of consumed) await lake.delete(key);
+  return s;
+}
+
+/** Deletes the gold partitions (in the window) whose bronze partition is gone, and forgets them. */
+async function removeOrphans(
+  lake: Lake,
+  courseId: string,
+  bronze: Map<Day, string>,
+  state: LabelState,
+  options: LabelOptions,
+): Promise<number> {
+  const orphans: string[] = [];
+  for await (const e of lake.list(coursePrefix("gold", courseId))) {
+    const ref = parsePartitionKey(e.key);
+    if (!ref || (options.since && ref.day < options.since) || (options.until && ref.day > options.until)) continue;
+    if (!bronze.has(ref.day)) orphans.push(e.key);
+  }
+  for (const key of orphans) {
+    await lake.delete(key);
+    delete state.partitions[parsePartitionKey(key)!.day];
+  }
+  if (orphans.length > 0) await saveState(lake, state);
+  return orphans.length;
 }
 
 /** Candidates per forward pass, at the least, before a flush. */

@@ -49,5 +49,7 @@ export function formatLabelSummary(s: LabelSummary): string {
     "",
     `LLM: ${s.llmCalls} call(s), ${s.llmCacheHits} from cache, ${s.llmFailed} failed, ${s.llmCapped} over the cap.`,
   ];
+  const orphans = s.courses.reduce((n, c) => n + c.orphansRemoved, 0);
+  if (orphans > 0) out.push(`Removed ${orphans} gold partition(s) whose bronze partition is gone.`);
   return out.join("\n");
 }

@@ -13,225 +13,64 @@
  *    before and hold now) from all the raw files that feed it, one partition at
  *    a time, and replace its Parquet file atomically.
  * 4. Record a changed file in the manifest once all of its partitions are
- *    written, and save the manifest as the run goes.
+ *    written. At each checkpoint, first journal the partitions written since
+ *    the last one (`_state/ingest/changes/{course}/`), then save the manifest.
  *
  * A killed run leaves every partition either old or new, never half written,
  * and its changed files unrecorded, so the next run redoes exactly what is
- * missing. A rerun with nothing new reads nothing and writes nothing.
+ * missing; and every partition the next run will not redo is in the journal,
+ * so `label:daily` reaches it. A rerun with nothing new reads nothing and
+ * rewrites nothing. A rewritten partition keeps every message it held that no
+ * raw file supplies any more: a message leaves bronze only through a newer
+ * version of itself. Each course is worked on under its `ingest` lease
+ * (`lease.ts`), so two runs never interleave on one course.
  *
  * @module
  */
 
 import { type Course } from "../config.ts";
-import { type Lake, type LakeEntry, type S3LakeOptions } from "../lake.ts";
+import { type Lake, type LakeEntry } from "../lake.ts";
 import {
   changesKey,
   type Day,
   dayOfMicros,
-  manifestKey,
   partitionKey,
+  rawFlatMonthPrefixes,
   rawKeyDay,
   rawMonthPrefixes,
   STATE_ROOT,
 } from "../layout.ts";
+import { acquireLease, type Lease } from "../lease.ts";
+import { hashObject, loadManifest, type Manifest, type ManifestFile, needsRead, saveManifest } from "./manifest.ts";
+
+import { ingestInWorkers } from "./pool.ts";
+import {
+  type CourseSummary,
+  emptySummary,
+  type IngestOptions,
+  type IngestSummary,
+  type QuarantineRecord,
+} from "./types.ts";
 
 export { changesKey, changesPrefix, manifestKey } from "../layout.ts";
+export type { Manifest, ManifestFile };
+export type {
+  CourseSummary,
+  IngestLeaseOptions,
+  IngestOptions,
+  IngestProgress,
+  IngestSummary,
+  QuarantineRecord,
+  WorkerMessage,
+  WorkerTask,
+} from "./types.ts";
 import { BRONZE_COLUMNS, readParquetRows, writeParquet } from "../parquet.ts";
 import { parseRawDay, type RawItem, streamRawDay } from "../slack/raw_json.ts";
 import { redactExcerpt, redactJson, redactReport } from "../redact.ts";
 import { asMessage, type BronzeRow, compareVersions, messageTs, normalizeMessage } from "../slack/message.ts";
 import { type NameLookup, readNames } from "../slack/names.ts";
 
-/** One quarantined file or record. */
-export interface QuarantineRecord {
-  /** The course. */
-  course_id: string;
-  /** The raw file, as in `source_file_path`. */
-  file: string;
-  /** The 0-based entry of the array, or `null` for the whole file. */
-  entry: number | null;
-  /** Why it was rejected. */
-  reason: string;
-  /** The start of the rejected text, when there is one. */
-  excerpt?: string;
-}
-
-/** What a run did for one course. */
-export interface CourseSummary {
-  /** The course. */
-  courseId: string;
-  /** Raw files found in scope. */
-  filesListed: number;
-  /** New or changed raw files read this run. */
-  filesChanged: number;
-  /** Raw files rejected whole; they are retried on the next run. */
-  filesFailed: number;
-  /** Valid messages in the changed files. */
-  messages: number;
-  /** Bronze rows written, over all rewritten partitions. */
-  rowsWritten: number;
-  /** Bronze partitions rewritten. */
-  partitionsWritten: number;
-  /** Versions of a message that lost to a newer one in rewritten partitions. */
-  duplicatesDropped: number;
-  /** Files and records quarantined this run. */
-  quarantined: number;
-}
-
-/** What a whole run did. */
-export interface IngestSummary {
-  /** The run's id, also in the state keys it wrote. */
-  runId: string;
-  /** When it started. */
-  startedAt: string;
-  /** Per course. */
-  courses: CourseSummary[];
-  /** Every quarantined item. */
-  quarantine: QuarantineRecord[];
-  /** Where the quarantine report was written, when anything was quarantined. */
-  quarantineKey: string | null;
-}
-
-/** Progress of a run, for a progress line. */
-export interface IngestProgress {
-  /** The course being worked on. */
-  courseId: string;
-  /** `scan` while reading changed files, `write` while rewriting partitions. */
-  phase: "scan" | "write";
-  /** Items done in this phase. */
-  done: number;
-  /** Items in this phase. */
-  total: number;
-}
-
-/** Options of {@linkcode ingest}. */
-export interface IngestOptions {
-  /** The courses to ingest. */
-  courses: readonly Course[];
-  /**
-   * Only raw files filed under this day or later.
-   * @default {undefined} no lower bound
-   */
-  since?: Day;
-  /**
-   * Only raw files filed under this day or earlier.
-   * @default {undefined} no upper bound (today, when `since` is given)
-   */
-  until?: Day;
-  /**
-   * Opens a course's `raw_prefix` when it is a full URL.
-   * @default {undefined} such courses fail with a clear error
-   */
-  openSource?: (url: string) => Lake | Promise<Lake>;
-  /**
-   * The clock, for `ingestion_time` and the run id.
-   * @default {() => new Date()}
-   */
-  now?: () => Date;
-  /**
-   * Files at least this large are parsed from a stream, entry by entry.
-   * @default {67108864} 64 MiB
-   */
-  largeFileBytes?: number;
-  /**
-   * Called as work advances.
-   * @default {undefined}
-   */
-  onProgress?: (progress: IngestProgress) => void;
-  /**
-   * Stops the run between two partitions.
-   * @default {undefined}
-   */
-  signal?: AbortSignal;
-  /**
-   * Bytes of parsed raw files kept between the scan and the rewrite, so that
-   * most files are parsed once.
-   * @default {33554432} 32 MiB
-   */
-  cacheBytes?: number;
-  /**
-   * Ingest several courses at once, each in a Web Worker that reopens the lake
-   * from its URL: courses are independent (their own manifest and partitions),
-   * so this uses every core. Only for lakes that can be reopened (local, S3).
-   * @default {undefined} one course after another, in this thread
-   */
-  parallel?: { lakeUrl: string; s3?: S3LakeOptions; workers: number };
-  /**
-   * Partitions written between two saves of the manifest.
-   * @default {20}
-   */
-  checkpointEvery?: number;
-  /**
-   * Names for mentions, channel links and `user_name`.
-   * @default {undefined} read from `_meta/slack/` in the lake
-   */
-  names?: NameLookup;
-  /**
-   * Rebuild every partition of the courses, not only the changed ones, so that
-   * new names reach history.
-   * @default {false}
-   */
-  refreshNames?: boolean;
-}
-
-/** A file's record in a course manifest. */
-export interface ManifestFile {
-  /** The fingerprint the file had when it was ingested. */
-  fp: string;
-  /** Its last-modified time in ms, which breaks ties between versions. */
-  modified: number;
-  /** The UTC days its messages fall on. */
-  partitions: Day[];
-  /** Valid messages in it. */
-  messages: number;
-  /** Records quarantined from it. */
-  quarantined: number;
-}
-
-/** The ingest state of one course. */
-export interface Manifest {
-  /** Format version. */
-  version: 1;
-  /** The course. */
-  course_id: string;
-  /** Files by their `source_file_path`. */
-  files: Record<string, ManifestFile>;
-}
-
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-async function loadManifest(lake: Lake, courseId: string): Promise<Manifest> {
-  const entry = await lake.stat(manifestKey(courseId));
-  if (!entry) return { version: 1, course_id: courseId, files: {} };
-  const text = decoder.decode(await lake.read(manifestKey(courseId)));
-  let parsed: Manifest;
-  try {
-    parsed = JSON.parse(text) as Manifest;
-  } catch (e) {
-    throw new SyntaxError(
-      `Ingest manifest ${manifestKey(courseId)} is not valid JSON (${
-        (e as Error).message
-      }): delete it to rebuild the course from raw`,
-    );
-  }
-  if (parsed?.version !== 1 || typeof parsed.files !== "object" || parsed.files === null) {
-    throw new TypeError(
-      `Ingest manifest ${manifestKey(courseId)} has an unknown format: delete it to rebuild the course from raw`,
-    );
-  }
-  return parsed;
-}
-
-async function saveManifest(lake: Lake, manifest: Manifest): Promise<void> {
-  const sorted: Record<string, ManifestFile> = {};
-  for (const k of Object.keys(manifest.files).sort()) sorted[k] = manifest.files[k]!;
-  await lake.write(
-    manifestKey(manifest.course_id),
-    encoder.encode(JSON.stringify({ ...manifest, files: sorted }, null, 1)),
-    { contentType: "application/json" },
-  );
-}
 
 /** Normalized rows of one raw file, by partition. */
 interface ParsedFile {
@@ -276,7 +115,8 @@ async function sourceOf(lake: Lake, course: Course, options: IngestOptions): Pro
   let prefixes = [base];
   if (options.since) {
     const until = options.until ?? new Date().toISOString().slice(0, 10);
-    prefixes = rawMonthPrefixes(base, options.since, until);
+    // Both layouts: year=/month=/day= folders, and date-named flat files.
+    prefixes = [...rawMonthPrefixes(base, options.since, until), ...rawFlatMonthPrefixes(base, options.since, until)];
   }
   return { lake: src, prefixes, pathOf, keyOf };
 }
@@ -478,24 +318,44 @@ export async function ingest(lake: Lake, options: IngestOptions): Promise<Ingest
     quarantineKey: null,
   };
   if (!options.names) options = { ...options, names: await readNames(lake) };
+  // One lease per course, taken before any work: a second run on the same course waits or refuses.
+  const leases: Lease[] = [];
+  const results: { summary: CourseSummary; quarantine: QuarantineRecord[] }[] = [];
   try {
+    for (const course of options.courses) {
+      leases.push(await acquireLease(lake, { task: "ingest", courseId: course.id, ...options.lease, now }));
+    }
+    const signal = AbortSignal.any([...leases.map((l) => l.signal), ...(options.signal ? [options.signal] : [])]);
+    const run = { ...options, signal };
     const workers = Math.min(options.parallel?.workers ?? 1, options.courses.length);
     if (options.parallel && workers > 1) {
-      const results = await ingestInWorkers(options.parallel, workers, ingestionTime, runId, options);
-      for (const r of results) {
-        summary.courses.push(r.summary);
-        summary.quarantine.push(...r.quarantine);
-      }
+      await ingestInWorkers(options.parallel, workers, ingestionTime, runId, run, results);
     } else {
-      for (const course of options.courses) {
-        summary.courses.push(await ingestCourse(lake, course, ingestionTime, runId, options, summary.quarantine));
+      for (const [i, course] of options.courses.entries()) {
+        const quarantine: QuarantineRecord[] = [];
+        try {
+          results[i] = { summary: await ingestCourse(lake, course, ingestionTime, runId, run, quarantine), quarantine };
+        } catch (e) {
+          summary.quarantine.push(...quarantine);
+          throw e;
+        }
       }
     }
   } finally {
-    if (summary.quarantine.length > 0) {
-      summary.quarantineKey = `${STATE_ROOT}/ingest/quarantine/${runId}.jsonl`;
-      const lines = summary.quarantine.map((q) => JSON.stringify(q)).join("\n") + "\n";
-      await lake.write(summary.quarantineKey, encoder.encode(lines), { contentType: "application/x-ndjson" });
+    // Courses that finished keep their report even when another one failed.
+    for (const r of results) {
+      if (!r) continue;
+      summary.courses.push(r.summary);
+      summary.quarantine.push(...r.quarantine);
+    }
+    try {
+      if (summary.quarantine.length > 0) {
+        summary.quarantineKey = `${STATE_ROOT}/ingest/quarantine/${runId}.jsonl`;
+        const lines = summary.quarantine.map((q) => JSON.stringify(q)).join("\n") + "\n";
+        await lake.write(summary.quarantineKey, encoder.encode(lines), { contentType: "application/x-ndjson" });
+      }
+    } finally {
+      for (const l of leases) await l.release().catch(() => {});
     }
   }
   await lake.write(
@@ -504,103 +364,6 @@ export async function ingest(lake: Lake, options: IngestOptions): Promise<Ingest
     { contentType: "application/json" },
   );
   return summary;
-}
-
-/** What a worker is told to do: one course of a run. */
-export interface WorkerTask {
-  /** The lake to reopen in the worker. */
-  lakeUrl: string;
-  /** Its S3 settings. */
-  s3?: S3LakeOptions;
-  /** The course. */
-  course: Course;
-  /** The run's `ingestion_time`, as a decimal string (bigints do not cross as-is). */
-  ingestionTime: string;
-  /** The run's id. */
-  runId: string;
-  /** The options that travel: the window and the sizes. */
-  options: Pick<
-    IngestOptions,
-    "since" | "until" | "largeFileBytes" | "cacheBytes" | "checkpointEvery" | "names" | "refreshNames"
-  >;
-}
-
-/** What a worker answers. */
-export type WorkerMessage =
-  | { type: "progress"; progress: IngestProgress }
-  | { type: "done"; summary: CourseSummary; quarantine: QuarantineRecord[] }
-  | { type: "error"; name: string; message: string };
-
-/** Runs the courses on a pool of Web Workers, one course at a time each; results in course order. */
-function ingestInWorkers(
-  parallel: NonNullable<IngestOptions["parallel"]>,
-  workers: number,
-  ingestionTime: bigint,
-  runId: string,
-  options: IngestOptions,
-): Promise<{ summary: CourseSummary; quarantine: QuarantineRecord[] }[]> {
-  const results: { summary: CourseSummary; quarantine: QuarantineRecord[] }[] = [];
-  const pool: Worker[] = [];
-  let next = 0;
-  return new Promise((resolve, reject) => {
-    let running = 0;
-    let failed = false;
-    const stop = (e: unknown) => {
-      if (failed) return;
-      failed = true;
-      pool.forEach((w) => w.terminate());
-      reject(e);
-    };
-    options.signal?.addEventListener("abort", () => stop(options.signal!.reason), { once: true });
-    const start = (worker: Worker) => {
-      if (failed) return;
-      if (next >= options.courses.length) {
-        worker.terminate();
-        if (--running === 0) resolve(results);
-        return;
-      }
-      const index = next++;
-      const task: WorkerTask = {
-        lakeUrl: parallel.lakeUrl,
-        ...(parallel.s3 ? { s3: parallel.s3 } : {}),
-        course: options.courses[index]!,
-        ingestionTime: String(ingestionTime),
-        runId,
-        options: {
-          since: options.since,
-          until: options.until,
-          largeFileBytes: options.largeFileBytes,
-          cacheBytes: options.cacheBytes,
-          checkpointEvery: options.checkpointEvery,
-          names: options.names,
-          refreshNames: options.refreshNames,
-        },
-      };
-      worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
-        const m = e.data;
-        if (m.type === "progress") options.onProgress?.(m.progress);
-        else if (m.type === "done") {
-          results[index] = { summary: m.summary, quarantine: m.quarantine };
-          start(worker);
-        } else {
-          const err = new Error(m.message);
-          err.name = m.name;
-          stop(err);
-        }
-      };
-      worker.onerror = (e) => {
-        e.preventDefault();
-        stop(new Error(`Ingest worker failed: ${e.message}`));
-      };
-      worker.postMessage(task);
-    };
-    for (let i = 0; i < workers; i++) {
-      const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
-      pool.push(worker);
-      running++;
-      start(worker);
-    }
-  });
 }
 
 /**
@@ -623,21 +386,13 @@ export async function ingestCourse(
   options: IngestOptions,
   quarantine: QuarantineRecord[],
 ): Promise<CourseSummary> {
-  const s: CourseSummary = {
-    courseId: course.id,
-    filesListed: 0,
-    filesChanged: 0,
-    filesFailed: 0,
-    messages: 0,
-    rowsWritten: 0,
-    partitionsWritten: 0,
-    duplicatesDropped: 0,
-    quarantined: 0,
-  };
+  const s = emptySummary(course.id);
   const src = await sourceOf(lake, course, options);
   const manifest = await loadManifest(lake, course.id);
 
-  const changed: (LakeEntry & { modified: number })[] = [];
+  const changed: (LakeEntry & { modified: number; sha256?: string })[] = [];
+  let manifestDirty = false;
+  const listedAt = Date.now();
   const listed = new Map<string, LakeEntry>();
   for (const prefix of src.prefixes) {
     for await (const e of src.lake.list(prefix)) {
@@ -646,9 +401,10 @@ export async function ingestCourse(
       if (!e.key.endsWith(".json") || /(^|\/)_(meta|state)\//.test(e.key) || !inWindow(e.key, options)) continue;
       listed.set(e.key, e);
       s.filesListed++;
-      if (options.refreshNames || manifest.files[src.pathOf(e.key)]?.fp !== e.fingerprint) {
-        changed.push({ ...e, modified: e.lastModified.getTime() });
-      }
+      const known = manifest.files[src.pathOf(e.key)];
+      const check = options.refreshNames ? { changed: true } : await needsRead(src.lake, e, known);
+      if (check.changed) changed.push({ ...e, modified: e.lastModified.getTime(), sha256: check.sha256 });
+      else if (check.sha256 !== undefined) manifestDirty = true;
     }
   }
   changed.sort((a, b) => (a.key < b.key ? -1 : 1));
@@ -681,16 +437,20 @@ export async function ingestCourse(
     const old = manifest.files[path]?.partitions ?? [];
     const touched = new Set([...old, ...days]);
     for (const d of touched) affected.add(d);
-    pending.set(path, {
-      entry: {
-        fp: e.fingerprint,
-        modified: e.modified,
-        partitions: days,
-        messages: parsed.messages,
-        quarantined: parsed.problems.length,
-      },
-      remaining: touched,
-    });
+    const entry: ManifestFile = {
+      fp: e.fingerprint,
+      modified: e.modified,
+      partitions: days,
+      messages: parsed.messages,
+      quarantined: parsed.problems.length,
+    };
+    if (e.changed !== undefined) {
+      // A local file: keep its content hash, so a same-size edit with its mtime put back is still seen.
+      entry.hashed = listedAt; // before any hash of this run: an edit after it is never taken as hashed
+      entry.sha256 = e.sha256 ?? await hashObject(src.lake, e.key);
+      entry.changed = e.changed;
+    }
+    pending.set(path, { entry, remaining: touched });
   }
 
   // Which files feed each affected partition, once the changes apply.
@@ -709,6 +469,23 @@ export async function ingestCourse(
   const days = [...affected].sort();
   let written = 0;
   let sinceCheckpoint = 0;
+  // The journal tells label:daily which partitions changed, without listing history. A batch is
+  // journaled before the manifest save that lets the next run skip its files, so no kill can leave
+  // a written partition that neither the journal names nor the next run rewrites.
+  const unjournaled: Day[] = [];
+  let batch = 0;
+  const checkpoint = async () => {
+    if (unjournaled.length > 0) {
+      await lake.write(
+        changesKey(course.id, `${runId}-${String(++batch).padStart(5, "0")}`),
+        encoder.encode(JSON.stringify({ run_id: runId, course_id: course.id, days: unjournaled })),
+        { contentType: "application/json" },
+      );
+      unjournaled.length = 0;
+    }
+    await saveManifest(lake, manifest);
+    manifestDirty = false;
+  };
   for (const day of days) {
     options.signal?.throwIfAborted();
     const candidates: Candidate[] = [];
@@ -723,7 +500,9 @@ export async function ingestCourse(
           const entry = {
             key,
             size: stat.size,
-            modified: manifest.files[path]?.modified ?? stat.lastModified.getTime(),
+            // A changed file's versions carry its new time; an unchanged one keeps the time it was ingested with.
+            modified: pending.get(path)?.entry.modified ?? manifest.files[path]?.modified ??
+              stat.lastModified.getTime(),
           };
           const large = stat.size >= parseCtx.large;
           parsed = await parseFile(src, entry, course, ingestionTime, parseCtx, large ? { onlyDay: day } : {});
@@ -735,10 +514,10 @@ export async function ingestCourse(
       else candidates.push(...(parsed.byDay.get(day) ?? []));
     }
     const key = partitionKey("bronze", course.id, day);
-    if (carryOver.length > 0) {
-      // A feeder that is gone or unreadable keeps the rows it gave before: bronze never loses a message.
-      candidates.push(...await previousRows(lake, key, new Set(carryOver), manifest));
-    }
+    // Bronze never loses a message: a feeder that is gone or unreadable keeps the rows it gave
+    // before, and a message that no feeder supplies any more (a truncated re-fetch) stays as it was.
+    // A message leaves only through a newer version of itself that says it was deleted.
+    candidates.push(...await previousRows(lake, key, new Set(carryOver), candidates, manifest));
     const { rows, dropped } = dedupe(candidates);
     if (rows.length === 0) await lake.delete(key);
     else {
@@ -754,35 +533,39 @@ export async function ingestCourse(
       if (p.remaining.size === 0) {
         manifest.files[path] = p.entry;
         pending.delete(path);
+        manifestDirty = true;
       }
     }
+    unjournaled.push(day);
     if (++sinceCheckpoint >= (options.checkpointEvery ?? 20)) {
-      await saveManifest(lake, manifest);
+      await checkpoint();
       sinceCheckpoint = 0;
     }
   }
-  for (const [path, p] of pending) manifest.files[path] = p.entry; // files with no messages
-  if (days.length > 0) {
-    // The journal tells label:daily which partitions changed, without listing history.
-    await lake.write(
-      changesKey(course.id, runId),
-      encoder.encode(JSON.stringify({ run_id: runId, course_id: course.id, days })),
-      { contentType: "application/json" },
-    );
+  for (const [path, p] of pending) { // files with no messages
+    manifest.files[path] = p.entry;
+    manifestDirty = true;
   }
-  if (changed.length > 0) await saveManifest(lake, manifest);
+  if (unjournaled.length > 0 || manifestDirty) await checkpoint();
   return s;
 }
 
+/**
+ * The rows of the partition as it is that the rewrite must keep: those of the
+ * feeders in `carryOver`, which compete with the new versions, and those whose
+ * message no candidate supplies any more.
+ */
 async function previousRows(
   lake: Lake,
   key: string,
-  paths: Set<string>,
+  carryOver: Set<string>,
+  candidates: Candidate[],
   manifest: Manifest,
 ): Promise<Candidate[]> {
   if (!(await lake.stat(key))) return [];
+  const supplied = new Set(candidates.map((c) => c.row.message_id));
   const rows = readParquetRows<BronzeRow>(BRONZE_COLUMNS, await lake.read(key));
-  return rows.filter((r) => paths.has(r.source_file_path)).map((row, index) => ({
+  return rows.filter((r) => carryOver.has(r.source_file_path) || !supplied.has(r.message_id)).map((row, index) => ({
     row,
     modified: manifest.files[row.source_file_path]?.modified ?? 0,
     index,

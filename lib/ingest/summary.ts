@@ -6,7 +6,7 @@
  */
 
 import { formatTable } from "../tables.ts";
-import type { IngestProgress, IngestSummary } from "./ingest.ts";
+import type { IngestProgress, IngestSummary } from "./types.ts";
 
 /**
  * The summary table of an ingest run, with the quarantine report's key.

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { ingestCourse, type QuarantineRecord, type WorkerMessage, type WorkerTask } from "./ingest.ts";
+import { ingestCourse } from "./ingest.ts";
+import type { QuarantineRecord, WorkerMessage, WorkerTask } from "./types.ts";
 import { openLake } from "../lake.ts";
 
 const scope = self as unknown as {
@@ -29,6 +30,11 @@ scope.onmessage = async (e) => {
     scope.postMessage({ type: "done", summary, quarantine });
   } catch (err) {
     const error = err as Error;
-    scope.postMessage({ type: "error", name: error?.name ?? "Error", message: error?.message ?? String(err) });
+    scope.postMessage({
+      type: "error",
+      name: error?.name ?? "Error",
+      message: error?.message ?? String(err),
+      quarantine,
+    });
   }
 };

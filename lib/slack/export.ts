@@ -20,9 +20,8 @@ import type { Lake } from "../lake.ts";
 import { addDays, parseDay } from "../layout.ts";
 import { parseRawDay } from "./raw_json.ts";
 import { redactExcerpt, redactJson, redactReport } from "../redact.ts";
-import { parseSlackTs } from "./message.ts";
 import { type RawLeaseOptions, withRawLease } from "./raw_lease.ts";
-import { addToGroups, type DayGroups, flushDay, type ImportProblem } from "./raw_merge.ts";
+import { addToGroups, type DayGroups, entryTs, flushDay, type ImportProblem } from "./raw_merge.ts";
 import { storeNames, type StoreNamesResult } from "./names.ts";
 
 export type { ImportProblem } from "./raw_merge.ts";
@@ -229,7 +228,7 @@ export async function importExport(source: ExportSource, lake: Lake, options: Im
           continue;
         }
         const v = item.value;
-        const ts = typeof v === "object" && v !== null && !Array.isArray(v) ? parseSlackTs((v as Msg).ts) : undefined;
+        const ts = entryTs(v);
         if (!ts) {
           summary.problems.push(redactReport({
             file: label,

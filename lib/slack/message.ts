@@ -72,18 +72,24 @@ export interface BronzeRow {
 }
 
 const TS_RE = /^(\d{1,12})(?:\.(\d{1,6}))?$/;
+const LONG_FRACTION_RE = /^\d{1,12}\.\d{7,}$/;
 const MAX_SECONDS = 4_102_444_800n; // 2100-01-01, beyond any real Slack message
 
 /**
- * Parses Slack's `ts` string exactly, without going through a float.
+ * Parses Slack's `ts` string exactly, without going through a float, and gives
+ * it in Slack's canonical six-digit form, so that `1719792000.1` (a JSON number),
+ * `"1719792000.1"` and `"1719792000.100000"` are one message everywhere a key
+ * is built from it (`message_id`, `thread_ts_raw`, merges).
  *
  * @param value Slack's `ts`, normally a string like `"1723556195.123456"`.
- * @returns The canonical string and microseconds since the epoch, or
- *   `undefined` when the value is not a Slack timestamp.
+ * @returns The canonical string (`seconds.micros`, six digits) and microseconds
+ *   since the epoch, or `undefined` when the value is not a Slack timestamp
+ *   (more than six fractional digits included: that would not be exact).
  * @example
  * ```ts
  * import { parseSlackTs } from "./message.ts";
  * parseSlackTs("1723556195.123456")?.micros; // 1723556195123456n
+ * parseSlackTs(1719792000.1)?.raw; // "1719792000.100000"
  * ```
  */
 export function parseSlackTs(value: unknown): { raw: string; micros: bigint } | undefined {
@@ -97,8 +103,8 @@ export function parseSlackTs(value: unknown): { raw: string; micros: bigint } | 
   if (!m) return undefined;
   const seconds = BigInt(m[1]!);
   if (seconds >= MAX_SECONDS) return undefined;
-  const micros = seconds * 1_000_000n + BigInt((m[2] ?? "").padEnd(6, "0"));
-  return { raw, micros };
+  const fraction = (m[2] ?? "").padEnd(6, "0");
+  return { raw: `${seconds}.${fraction}`, micros: seconds * 1_000_000n + BigInt(fraction) };
 }
 
 /**
@@ -324,13 +330,43 @@ export function asMessage(msg: unknown): Record<string, unknown> {
  * @throws {RangeError} When `ts` is missing or not a Slack timestamp.
  */
 export function messageTs(msg: Record<string, unknown>): { raw: string; micros: bigint } {
-  const ts = parseSlackTs(msg.ts);
+  const target = changedMessage(msg);
+  const value = target === msg ? msg.ts : target.ts;
+  const ts = parseSlackTs(value);
   if (!ts) {
+    const shown = typeof value === "number" ? String(value) : JSON.stringify(value);
     throw new RangeError(
-      msg.ts === undefined ? "Message has no ts" : `Message ts ${JSON.stringify(msg.ts)} is not a Slack timestamp`,
+      value === undefined
+        ? target === msg ? "Message has no ts" : `Event ${String(msg.subtype)} names no message ts`
+        : LONG_FRACTION_RE.test(String(value).trim())
+        ? `Message ts ${shown} has more than 6 fractional digits: Slack's ts is seconds and microseconds`
+        : `Message ts ${shown} is not a Slack timestamp`,
     );
   }
   return ts;
+}
+
+/**
+ * The message an entry is about. An Events-API `message_changed` entry carries
+ * the new version in `message`, and a `message_deleted` entry names the message
+ * in `deleted_ts` (its `previous_message` holds the old text); both are keyed on
+ * that message, never on the event's own `ts`. Any other entry is itself.
+ *
+ * @param msg A raw entry.
+ * @returns The message it is about: for a deletion, the old message marked with
+ *   subtype `message_deleted` and no text.
+ */
+export function changedMessage(msg: Record<string, unknown>): Record<string, unknown> {
+  if (msg.subtype === "message_changed" && isObject(msg.message)) {
+    return { channel: msg.channel, ...msg.message };
+  }
+  if (msg.subtype === "message_deleted") {
+    const prev = isObject(msg.previous_message) ? msg.previous_message : {};
+    const ts = msg.deleted_ts ?? prev.ts;
+    const { text: _text, blocks: _blocks, attachments: _att, files: _files, ...rest } = prev;
+    return { ...rest, channel: msg.channel ?? prev.channel, ts, subtype: "message_deleted" };
+  }
+  return msg;
 }
 
 /** Where a message came from, and what the run knows about it. */
@@ -391,8 +427,8 @@ function sha256Hex(text: string): string {
  * ```
  */
 export function normalizeMessage(msg: unknown, ctx: NormalizeContext): BronzeRow {
-  const m = asMessage(msg);
-  const ts = messageTs(m);
+  const ts = messageTs(asMessage(msg));
+  const m = changedMessage(asMessage(msg));
   const thread = parseSlackTs(m.thread_ts);
   const text = str(m.text);
   const days = ts.micros / 86_400_000_000n - (ts.micros < 0n && ts.micros % 86_400_000_000n !== 0n ? 1n : 0n);

@@ -3,9 +3,11 @@
  * `import:export` and `fetch`.
  *
  * Messages are grouped by the UTC day of their `ts`; each day is merged into
- * its raw file by `ts`: one message per `ts`, the newer version wins, and a raw
+ * its raw file by `ts`: one message per `ts`, the newer version wins by exactly
+ * ingest's order (also between two versions already in the file), and a raw
  * file is rewritten only when its bytes change, so merging the same messages
- * again writes nothing.
+ * again writes nothing. A raw file holding an entry the merge cannot place is
+ * never rewritten: it is reported, and nothing in it is lost.
  *
  * @module
  */
@@ -13,7 +15,7 @@
 import type { Lake } from "../lake.ts";
 import { type Day, dayOfMicros, rawDayKey } from "../layout.ts";
 import { parseRawDay, type RawProblem } from "./raw_json.ts";
-import { compareVersions, parseSlackTs, versionOf } from "./message.ts";
+import { changedMessage, compareVersions, parseSlackTs, versionOf } from "./message.ts";
 import { redactReport } from "../redact.ts";
 
 /** A raw Slack message object. */
@@ -57,7 +59,33 @@ export function addToGroups(groups: DayGroups, micros: bigint, v: Msg): void {
   let group = groups.get(day);
   if (!group) groups.set(day, group = new Map());
   const prev = group.get(micros);
-  if (!prev || compareVersions(versionOf(v as Msg), versionOf(prev)) >= 0) group.set(micros, v as Msg);
+  if (!prev || newerOrSame(v, prev)) group.set(micros, v);
+}
+
+/**
+ * The exact ts of the message an entry is about (an Events-API change names
+ * another message than its own `ts`), or `undefined` when it is not a message.
+ *
+ * @param v A raw entry.
+ * @returns The canonical ts and its microseconds.
+ */
+export function entryTs(v: unknown): { raw: string; micros: bigint } | undefined {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+  return parseSlackTs(changedMessage(v as Msg).ts);
+}
+
+/**
+ * Ingest's version order (`compareVersions`, then the later entry on a tie):
+ * whether `a`, met after `b`, replaces it.
+ */
+function newerOrSame(a: Msg, b: Msg): boolean {
+  return compareVersions(versionOf(changedMessage(a)), versionOf(changedMessage(b))) >= 0;
+}
+
+/** The same entry, `1706790000.1` and `"1706790000.100000"` being one ts. */
+function sameMessage(a: Msg, b: Msg): boolean {
+  const canonical = (m: Msg) => JSON.stringify({ ...m, ts: parseSlackTs(m.ts)?.raw ?? m.ts });
+  return canonical(a) === canonical(b);
 }
 
 function serialize(messages: Msg[]): string {
@@ -100,10 +128,25 @@ export async function flushDay(
       }));
       return;
     }
+    // An entry the merge cannot place (bad JSON, no Slack ts) would be lost by a rewrite: leave the file whole.
+    const bad = items.filter((i) => i.problem !== undefined || entryTs(i.value) === undefined).map((i) => i.index);
+    if (bad.length > 0) {
+      summary.problems.push({
+        file: key,
+        entry: bad[0]!,
+        reason: `Raw file ${key} has ${bad.length} entr${
+          bad.length === 1 ? "y" : "ies"
+        } that are not messages with a Slack ts (${bad.slice(0, 5).join(", ")}${
+          bad.length > 5 ? ", …" : ""
+        }); it was left as it is and ${incoming.size} messages were not merged into it: fix or remove those entries, then import again`,
+      });
+      return;
+    }
     for (const item of items) {
-      if (item.problem) continue;
-      const ts = parseSlackTs((item.value as Msg)?.ts);
-      if (ts) merged.set(ts.micros, item.value as Msg);
+      const ts = entryTs(item.value)!;
+      const prev = merged.get(ts.micros);
+      // Two versions of one ts in the file: the newer one wins, as ingest decides.
+      if (!prev || newerOrSame(item.value as Msg, prev)) merged.set(ts.micros, item.value as Msg);
     }
   }
   for (const [ts, msg] of incoming) {
@@ -111,7 +154,7 @@ export async function flushDay(
     if (!prev) {
       summary.added++;
       merged.set(ts, msg);
-    } else if (JSON.stringify(prev) === JSON.stringify(msg) || compareVersions(versionOf(msg), versionOf(prev)) < 0) {
+    } else if (sameMessage(prev, msg) || !newerOrSame(msg, prev)) {
       summary.unchanged++;
     } else {
       summary.updated++;

@@ -212,6 +212,10 @@ Deno.test("label() asks the LLM inside the band only, and a rerun costs no call"
 
 Deno.test("label:batch, label:daily, train and eval from the command line", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "lake-label-" });
+  // The test decides the LLM environment, whatever the shell running it has set.
+  const llmVars = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL"];
+  const restore = llmVars.map((k) => [k, Deno.env.get(k)] as const);
+  for (const k of llmVars) Deno.env.delete(k);
   try {
     const lake = new LocalLake(dir);
     await seedRaw(lake);
@@ -282,6 +286,7 @@ Deno.test("label:batch, label:daily, train and eval from the command line", asyn
       ok(e.suggestedBand.low <= 0.5 && e.suggestedBand.high >= 0.5);
     });
   } finally {
+    for (const [k, v] of restore) if (v !== undefined) Deno.env.set(k, v);
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -129,6 +129,10 @@ class CrashingLake implements Lake {
     if (++this.writes >= this.crashAt) return Promise.reject(new Error(`crash at write ${this.writes}`));
     return this.inner.write(key, data, options);
   }
+  writeIfAbsent(key: string, data: Uint8Array, options?: WriteOptions) {
+    // Leases are not counted: a crash is simulated by failed writes, a kill's lease by its expiry.
+    return this.inner.writeIfAbsent(key, data, options);
+  }
   delete(key: string) {
     return this.inner.delete(key);
   }
@@ -164,8 +168,9 @@ Deno.test("ingest() interrupted at any point leaves valid bronze, and the next r
     assertEquals(stable(await readBronze(lake, "ml-zoomcamp")), expected.ml);
     assertEquals(stable(await readBronze(lake, "de-zoomcamp")), expected.de);
   });
-  // The clean run makes 9 writes: 4 partitions, 2 change records, 2 manifests and the run record.
-  for (let crashAt = 1; crashAt <= 9; crashAt++) {
+  // The clean run makes 13 writes: each of the 4 partitions is followed by its change record and a
+  // manifest (checkpointEvery 1), then the run record.
+  for (let crashAt = 1; crashAt <= 13; crashAt++) {
     await t.step(`killed at write ${crashAt}`, async () => {
       const lake = new MemoryLake();
       await seedRaw(lake);
@@ -388,7 +393,19 @@ Deno.test("ingest killed with SIGKILL mid-run leaves readable, correct bronze, a
       for await (const e of new LocalLake(killed).list("bronze/")) if (e.key.endsWith(PART_FILE)) n++;
       return n;
     };
-    while ((await partitions()) < 5) await new Promise((r) => setTimeout(r, 10));
+    // With a deadline: a child that dies early or never writes fails the test instead of hanging it.
+    const deadline = Date.now() + 120_000;
+    let exited = false;
+    child.status.then(() => exited = true);
+    while ((await partitions()) < 5) {
+      if (exited) throw new Error("the ingest child exited before it could be killed");
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        await child.status;
+        throw new Error("the ingest child wrote fewer than 5 partitions in 120 s");
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
     child.kill("SIGKILL");
     const status = await child.status;
     assertEquals(status.signal, "SIGKILL", "the run finished before it could be killed");

@@ -164,3 +164,51 @@ Deno.test("importExport() names the channels it has when the one asked for is mi
   const byId = await importExport(source, new MemoryLake(), { channel: "C0288NJ5XSA", rawPrefix: RAW });
   assertEquals(byId.channel, "course-ml-zoomcamp");
 });
+
+Deno.test("importExport() merges with ingest's version order and never loses raw entries", async (t) => {
+  const key = `${RAW}/year=2024/month=02/day=01/2024-02-01.json`;
+  const exported = (text: string) =>
+    zipExport(
+      "x.zip",
+      zipSync({
+        "course-ml-zoomcamp/2024-02-01.json": enc(JSON.stringify([{ ts: "1706790000.000200", text }])),
+      }),
+    );
+  await t.step("two versions of one ts in the raw file: the newer one is kept, not the last one", async () => {
+    const lake = new MemoryLake();
+    const newer = { ts: "1706790000.000001", text: "edited", edited: { ts: "1706790100.000000" } };
+    const older = { ts: 1706790000.000001, text: "original" };
+    await lake.write(key, enc(JSON.stringify([newer, older])));
+    const s = await importExport(exported("other"), lake, options);
+    assertEquals(s.problems, []);
+    const raw = (await rawMessages(lake)).get(key)!;
+    assertEquals(raw.map((m) => m.text), ["edited", "other"]);
+    // Ingest agrees.
+    await ingest(lake, { courses: [course("ml-zoomcamp")] });
+    assertEquals((await readBronze(lake, "ml-zoomcamp")).map((r) => r.text), ["edited", "other"]);
+  });
+  await t.step("an entry it cannot parse stops the rewrite, is reported, and stays in the file", async () => {
+    const lake = new MemoryLake();
+    const before = '[{"ts":"1706790000.000001","text":"a"}, {"ts": oops}, {"text":"no ts"}]';
+    await lake.write(key, enc(before));
+    const s = await importExport(exported("new"), lake, options);
+    assertEquals(dec(await lake.read(key)), before);
+    assertEquals(s.rawFilesWritten, 0);
+    assertEquals(s.problems.map((p) => [p.file, p.entry]), [[key, 1]]);
+    ok(
+      s.problems[0]!.reason.includes("has 2 entries that are not messages with a Slack ts (1, 2)"),
+      s.problems[0]!.reason,
+    );
+    ok(s.problems[0]!.reason.includes("1 messages were not merged into it: fix or remove those entries"));
+  });
+  await t.step("a numeric ts in the export and its string form in raw are one message", async () => {
+    const lake = new MemoryLake();
+    await lake.write(key, enc(JSON.stringify([{ ts: "1706790000.100000", text: "string form" }])));
+    const source = zipExport(
+      "n.zip",
+      zipSync({ "course-ml-zoomcamp/2024-02-01.json": enc('[{"ts":1706790000.1,"text":"string form"}]') }),
+    );
+    const s = await importExport(source, lake, options);
+    assertEquals([s.added, s.updated, s.unchanged], [0, 0, 1]);
+  });
+});

@@ -72,6 +72,14 @@ data "aws_iam_policy_document" "classifier_writer" {
     resources = ["${local.bucket_arn}/gold/*", "${local.bucket_arn}/reference/faq/*", "${local.bucket_arn}/silver/faq_clusters/*", "${local.bucket_arn}/labels/*", "${local.bucket_arn}/models/heads/*", "${local.bucket_arn}/reports/*", "${local.bucket_arn}/_state/classify*", "${local.bucket_arn}/_state/faq/*", "${local.bucket_arn}/_state/audit/*"]
   }
 
+  # label:daily deletes the change records it has labeled, so the journal stays small.
+  statement {
+    sid       = "ConsumeChangeJournal"
+    effect    = "Allow"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.bucket_arn}/_state/ingest/changes/*"]
+  }
+
   dynamic "statement" {
     for_each = length(local.kms_keys) > 0 ? [1] : []
 
