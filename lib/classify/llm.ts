@@ -144,6 +144,9 @@ export class LlmJudge {
   cacheHits = 0;
   #client: OpenAI;
   #options: LlmOptions;
+  // One request per redacted text for the judge's lifetime: two equal texts in
+  // flight at once (or later in the run) share it, with or without a lake cache.
+  #asked = new Map<string, Promise<LlmResult>>();
 
   /**
    * @param options The endpoint, key, model, limits and cache.
@@ -190,6 +193,19 @@ export class LlmJudge {
   async #judgeOne(text: string): Promise<LlmResult> {
     const redacted = redactForLlm(text).slice(0, 4000);
     const key = cacheKey(this.model, redacted);
+    const earlier = this.#asked.get(key);
+    if (earlier) {
+      const result = await earlier;
+      if (result.status !== "answered" && result.status !== "cached") return result;
+      this.cacheHits++;
+      return { status: "cached", answer: { ...result.answer } };
+    }
+    const asked = this.#ask(redacted, key);
+    this.#asked.set(key, asked);
+    return await asked;
+  }
+
+  async #ask(redacted: string, key: string): Promise<LlmResult> {
     const cache = this.#options.cache;
     if (cache) {
       try {

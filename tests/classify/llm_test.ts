@@ -41,6 +41,21 @@ Deno.test("LlmJudge answers through an OpenAI-compatible server", async (t) => {
       await llm.close();
     }
   });
+  await t.step("equal texts in flight at once make one request, never two", async () => {
+    const llm = startFakeLlm(() => ({ status: 200, content: good(true, 0.9) }));
+    try {
+      const judge = new LlmJudge({ apiKey: "k", model: "m", baseURL: llm.baseURL, concurrency: 4 });
+      // The two mentions redact to the same text, so they are one question to the LLM.
+      const texts = ["Is there a deadline <@U1>?", "Is there a deadline <@U2>?", "Is there a deadline <@U1>?"];
+      const results = await judge.judge(texts);
+      assertEquals(llm.log.length, 1);
+      assertEquals(judge.calls, 1);
+      assertEquals(judge.cacheHits, 2);
+      assertEquals(results.map((r) => r.status), ["answered", "cached", "cached"]);
+    } finally {
+      await llm.close();
+    }
+  });
   await t.step("malformed JSON fails that item only", async () => {
     const llm = startFakeLlm((b) =>
       b.messages[1]!.content.includes("bad") ? { status: 200, content: "{not json" } : undefined
