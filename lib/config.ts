@@ -33,6 +33,11 @@ export interface Course {
    * the daily job re-imports it; null when the file names none.
    */
   readonly faq: CourseFaqSource | null;
+  /**
+   * Slack user ids of the course staff (upper-case), whose replies FAQ drafts prefer.
+   * @default {[]}
+   */
+  readonly staff?: readonly string[];
 }
 
 /** A course's FAQ source in `courses.yml`. */
@@ -41,6 +46,12 @@ export interface CourseFaqSource {
   readonly source: string;
   /** The course folder inside a `_questions` folder; null means the course id. */
   readonly fromCourse: string | null;
+}
+
+/** The optional top-level `slack:` section of `courses.yml`. */
+export interface SlackSettings {
+  /** The workspace's domain, such as `datatalks-club` for `datatalks-club.slack.com`: enables links to messages. */
+  readonly domain?: string;
 }
 
 /** The `classifier:` section of `courses.yml`. */
@@ -71,11 +82,16 @@ export interface Config {
   readonly courses: readonly Course[];
   /** The classifier settings; empty when the file has none. */
   readonly classifier: ClassifierSettings;
+  /** The Slack workspace settings; empty when the file has none. */
+  readonly slack?: SlackSettings;
   /** S3 settings from the standard AWS variables. */
   readonly s3: Readonly<S3LakeOptions>;
 }
 
-const COURSE_KEYS = ["id", "channel_id", "channel", "raw_prefix", "faq"] as const;
+const COURSE_KEYS = ["id", "channel_id", "channel", "raw_prefix", "faq", "staff"] as const;
+const TOP_KEYS = ["courses", "classifier", "slack"];
+const USER_ID_RE = /^[UW][A-Z0-9]{2,}$/;
+const DOMAIN_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const CHANNEL_ID_RE = /^[CGD][A-Z0-9]{6,}$/;
 
 /**
@@ -109,11 +125,11 @@ export function parseCourses(text: string, file: string): readonly Course[] {
   }
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "";
-    if (key !== "courses") {
+    if (!TOP_KEYS.includes(key)) {
       throw new ConfigError(
         file,
         lineOf(pair.key as Scalar),
-        `Unknown top-level key "${key}": only "courses" is allowed`,
+        `Unknown top-level key "${key}": allowed keys are ${TOP_KEYS.join(", ")}`,
       );
     }
   }
@@ -132,6 +148,7 @@ export function parseCourses(text: string, file: string): readonly Course[] {
       item.delete("faq");
       faq = readFaqSource(faqNode, file, lineOf(faqNode as Scalar) || line);
     }
+    const staff = readStaff(item, file, lineOf);
     const values = readCourseMap(item, file, lineOf);
     const id = values.get("id");
     if (id === undefined) throw new ConfigError(file, line, 'Course has no "id": add one, such as "id: ml-zoomcamp"');
@@ -169,6 +186,7 @@ export function parseCourses(text: string, file: string): readonly Course[] {
       rawPrefix: raw === undefined ? defaultRawPrefix(id.value) : rawIsUrl ? raw.value : trimSlash(raw.value),
       rawIsUrl,
       faq,
+      staff,
     }));
   }
   if (courses.length === 0) throw new ConfigError(file, lineOf(list) || 1, "No courses are listed: add at least one");
@@ -240,27 +258,6 @@ export function parseClassifierSettings(text: string, file: string): ClassifierS
   return Object.freeze(out) as ClassifierSettings;
 }
 
-function readFaqSource(node: unknown, file: string, line: number): CourseFaqSource {
-  const v = (node as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null;
-  const o = v as Record<string, unknown> | null;
-  if (!isMap(node) || o === null) {
-    throw new ConfigError(
-      file,
-      line,
-      '"faq" must be a mapping such as {source: ../faq/_questions, from_course: mlops-zoomcamp}',
-    );
-  }
-  const unknown = Object.keys(o).find((k) => k !== "source" && k !== "from_course");
-  if (unknown) {
-    throw new ConfigError(file, line, `Unknown key "${unknown}" in faq: allowed keys are source, from_course`);
-  }
-  if (typeof o.source !== "string" || o.source.trim() === "") {
-    throw new ConfigError(file, line, '"faq" needs a "source": a _questions folder, a course folder or a .jsonl file');
-  }
-  if (o.from_course !== undefined && (typeof o.from_course !== "string" || o.from_course.trim() === "")) {
-    throw new ConfigError(file, line, '"from_course" in faq must be a non-empty string');
-  }
-  return Object.freeze({ source: o.source.trim(), fromCourse: (o.from_course as string | undefined)?.trim() ?? null });
 }
 
 function readCourseMap(
@@ -276,6 +273,7 @@ function readCourseMap(
     if (!(COURSE_KEYS as readonly string[]).includes(key)) {
       throw new ConfigError(file, line, `Unknown key "${key}" in a course: allowed keys are ${COURSE_KEYS.join(", ")}`);
     }
+    if (key === "staff") continue;
     const v = pair.value as Scalar | null;
     if (!isScalar(v) || typeof v.value !== "string" || v.value.trim() === "") {
       throw new ConfigError(file, line, `"${key}" must be a non-empty string`);
@@ -344,6 +342,7 @@ export function buildConfig(options: BuildConfigOptions): Config {
     configFile: options.configFile,
     courses,
     classifier: parseClassifierSettings(options.coursesText, options.configFile),
+    slack: parseSlackSettings(options.coursesText, options.configFile),
     s3: Object.freeze(s3),
   });
 }
