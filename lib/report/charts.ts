@@ -40,9 +40,9 @@ function render(option: Record<string, unknown>): string {
     chart.setOption({
       animation: false,
       color: COLORS,
-      textStyle: { fontFamily: FONT, fontSize: 13, color: "#1f2937" },
-      grid: { left: 48, right: 52, top: 44, bottom: 36, containLabel: false },
-      legend: { top: 4, itemGap: 16, textStyle: { fontSize: 13 } },
+      textStyle: { fontFamily: FONT, fontSize: 15, color: "#1f2937" },
+      grid: { left: 56, right: 60, top: 48, bottom: 40, containLabel: false },
+      legend: { top: 4, itemGap: 16, textStyle: { fontSize: 15 } },
       ...option,
     });
     return chart.renderToSVGString();

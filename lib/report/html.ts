@@ -69,7 +69,7 @@ section.course{padding:24px 0;border-bottom:1px solid var(--line)}
 .kpi{background:var(--soft);border:1px solid var(--line);border-radius:8px;padding:8px 12px}
 .kpi b{display:block;font-size:1.4rem}
 .kpi span{color:var(--muted);font-size:.9rem}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,460px),1fr));gap:16px}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,460px),1fr));gap:16px}
 figure.chart{margin:0;border:1px solid var(--line);border-radius:8px;padding:8px;background:#fff}
 figure.chart figcaption{font-weight:600;font-size:.95rem;margin:0 0 4px}
 figure.chart svg{display:block;width:100%;height:auto}
