@@ -22,7 +22,6 @@ import { createHash } from "node:crypto";
 import { stringify } from "yaml";
 import type { Cluster, FaqEntry, GoldLabel, ThreadMessage } from "./drafts_input.ts";
 import { mrkdwnToMarkdown } from "../slack/markdown.ts";
-import { renderMrkdwn } from "../slack/message.ts";
 
 /** The section of drafts for a course without an FAQ, or when no section fits. */
 export const DEFAULT_SECTION = "general";
@@ -422,7 +421,7 @@ function draftNote(
  */
 export function renderDraft(front: { id: string; question: string; sort_order: number }, body: string): string {
   const yaml = stringify(
-    { id: front.id, question: renderMrkdwn(front.question), sort_order: front.sort_order },
+    { id: front.id, question: front.question, sort_order: front.sort_order },
     { lineWidth: 88 },
   );
   return `---\n${yaml}---\n\n${body.trim()}\n`;

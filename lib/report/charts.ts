@@ -28,6 +28,7 @@ const WIDTH = 600;
 const HEIGHT = 300;
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
 const COLORS = ["#2563eb", "#f59e0b", "#16a34a", "#dc2626"];
+const AXIS_LABEL = { fontSize: 14, color: "#374151" };
 
 function label(week: string): string {
   const d = new Date(`${week}T00:00:00Z`);
@@ -42,7 +43,7 @@ function render(option: Record<string, unknown>): string {
       color: COLORS,
       textStyle: { fontFamily: FONT, fontSize: 15, color: "#1f2937" },
       grid: { left: 56, right: 60, top: 48, bottom: 40, containLabel: false },
-      legend: { top: 4, itemGap: 16, textStyle: { fontSize: 15 } },
+      legend: { top: 4, itemGap: 28, textStyle: { fontSize: 15 } },
       ...option,
     });
     return chart.renderToSVGString();
@@ -65,8 +66,8 @@ export function activityChart(weeks: readonly WeekFigures[]): Chart {
   const messages = weeks.map((w) => w.messages);
   const questions = weeks.map((w) => w.questions);
   const svg = render({
-    xAxis: { type: "category", data: weeks.map((w) => label(w.week)) },
-    yAxis: { type: "value", minInterval: 1 },
+    xAxis: { type: "category", data: weeks.map((w) => label(w.week)), axisLabel: AXIS_LABEL },
+    yAxis: { type: "value", minInterval: 1, axisLabel: AXIS_LABEL },
     series: [
       { name: "Messages", type: "bar", data: messages, barGap: "10%" },
       { name: "Questions", type: "bar", data: questions },
@@ -92,10 +93,10 @@ export function answersChart(weeks: readonly WeekFigures[]): Chart {
   const share = weeks.map((w) => (w.questions > 0 ? Math.round((1000 * w.answered) / w.questions) / 10 : null));
   const hours = weeks.map((w) => (w.medianReplyHours === null ? null : Math.round(w.medianReplyHours * 10) / 10));
   const svg = render({
-    xAxis: { type: "category", data: weeks.map((w) => label(w.week)) },
+    xAxis: { type: "category", data: weeks.map((w) => label(w.week)), axisLabel: AXIS_LABEL },
     yAxis: [
-      { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } },
-      { type: "value", min: 0, axisLabel: { formatter: "{value} h" }, splitLine: { show: false } },
+      { type: "value", min: 0, max: 100, axisLabel: { ...AXIS_LABEL, formatter: "{value}%" } },
+      { type: "value", min: 0, axisLabel: { ...AXIS_LABEL, formatter: "{value} h" }, splitLine: { show: false } },
     ],
     series: [
       { name: "Answered in a thread", type: "bar", data: share, barMaxWidth: 36 },
@@ -132,8 +133,8 @@ export function coverageChart(weeks: readonly WeekFigures[]): Chart {
   const uncovered = weeks.map((w) => (w.covered + w.uncovered > 0 ? w.uncovered : null));
   const svg = render({
     color: [COLORS[2], COLORS[3]],
-    xAxis: { type: "category", data: weeks.map((w) => label(w.week)) },
-    yAxis: { type: "value", minInterval: 1 },
+    xAxis: { type: "category", data: weeks.map((w) => label(w.week)), axisLabel: AXIS_LABEL },
+    yAxis: { type: "value", minInterval: 1, axisLabel: AXIS_LABEL },
     series: [
       { name: "Covered by the FAQ", type: "bar", stack: "faq", data: covered, barMaxWidth: 36 },
       { name: "Not covered", type: "bar", stack: "faq", data: uncovered, barMaxWidth: 36 },
