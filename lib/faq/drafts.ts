@@ -363,6 +363,7 @@ export async function buildDrafts(options: BuildDraftsOptions): Promise<Draft[]>
     }
     if (!answer && ranked[0]) {
       answer = mrkdwnToMarkdown(ranked[0].reply.text ?? ranked[0].reply.text_plain ?? "");
+      answer = answer.replace(/^[a-z]/, (c) => c.toUpperCase());
       source = ranked[0].reason;
     }
     if (!answer) {

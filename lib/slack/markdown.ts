@@ -35,8 +35,10 @@ function token(inner: string): string {
 }
 
 function inline(text: string): string {
-  // Inline code first, so marks inside it stay as they are.
-  const parts = text.split(/(`[^`\n]+`)/);
+  // Emphasis around inline code, then inline code on its own, so marks inside code stay as they are.
+  const marked = text.replace(/(^|[\s(])\*(`[^`\n]+`)\*(?=$|[\s.,;:!?)'"])/gm, "$1\u0002$2\u0002")
+    .replace(/(^|[\s(])_(`[^`\n]+`)_(?=$|[\s.,;:!?)'"])/gm, "$1\u0003$2\u0003");
+  const parts = marked.split(/(`[^`\n]+`)/);
   return parts.map((part, i) => {
     if (i % 2 === 1) return decode(part);
     let out = part.replace(/<([^<>\n]+)>/g, (_m, inner: string) => `\u0000${token(inner)}\u0001`);
@@ -46,7 +48,7 @@ function inline(text: string): string {
     out = out.replace(/^(\s*)[•◦▪]\s+/gm, "$1- ");
     out = out.replace(/^&gt;\s?/gm, "> ");
     return decode(out).replace(/[\u0000\u0001]/g, "");
-  }).join("");
+  }).join("").replace(/\u0002/g, "**").replace(/\u0003/g, "*");
 }
 
 /**
@@ -80,6 +82,7 @@ export function mrkdwnToMarkdown(text: string): string {
     const before = out.join("");
     out.push(`${before === "" || before.endsWith("\n") ? "" : "\n"}\`\`\`\n${code}\n\`\`\`\n`);
     at = m.index + m[0].length;
+    while (src.charAt(at) === " " || src.charAt(at) === "\t") at++;
     if (src.charAt(at) === "\n") at++;
   }
   out.push(inline(src.slice(at)));
