@@ -81,7 +81,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
           io.out(`Report for ${window.since} to ${window.until} (${seconds.toFixed(1)} s):`);
           for (const c of result.courses) {
             io.out(
-              `  ${c.courseId}: ${c.messages} messages, ${c.questions} questions, ${c.groups} recurring groups shown, ${c.gaps} gaps`,
+              `  ${c.courseId}: ${c.messages} messages, ${c.questions} questions, ${c.groups} recurring group(s) shown, ${c.gaps} gap(s)`,
             );
           }
           io.out(`Wrote ${path.resolve(out)}`);

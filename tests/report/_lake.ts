@@ -254,7 +254,7 @@ export async function standardLake(lake: Lake): Promise<{ weeks: number; mlQuest
     const monday = new Date(Date.UTC(2024, 0, 1 + 7 * w)).toISOString().slice(0, 10);
     const count = (w % 3) + 2;
     for (let i = 0; i < count; i++) {
-      const t = at(monday, 9 + i);
+      const t = at(monday, 1 + 5 * i);
       const key = (["docker", "join", "hw"] as const)[(w + i) % 3];
       const g = groups[key!]!;
       const asker = `U${String(++n).padStart(4, "0")}`;
