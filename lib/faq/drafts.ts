@@ -106,10 +106,11 @@ const GREETING =
  * ```
  */
 export function questionTitle(text: string, max = 150): string {
-  const flat = text.replace(/```[\s\S]*?```/g, " ").replace(/\s+/g, " ").trim();
-  const body = flat.replace(GREETING, "").trim() || flat;
-  const sentences = body.match(/[^.!?]+[.!?]*/g)?.map((s) => s.trim()).filter(Boolean) ?? [body];
-  let title = sentences.find((s) => s.endsWith("?") && words(s).length >= 2) ?? sentences[0] ?? body;
+  const flat = text.replace(/```[\s\S]*?```/g, " ").replace(/:[a-z0-9_+-]+:/g, " ").replace(/\s+/g, " ").trim();
+  const body = flat.replace(/^[\s\-•*>#]+/, "").replace(GREETING, "").replace(/^[\s\-•*>#,]+/, "").trim() || flat;
+  // A sentence ends at . ! or ? followed by a space, so URLs and file names stay whole.
+  const sentences = body.split(/(?<=[.!?])\s+/).map((s) => s.trim()).filter(Boolean);
+  let title = sentences.find((s) => s.endsWith("?") && s.split(" ").length >= 2) ?? sentences[0] ?? body;
   if (title.length > max) {
     const cut = title.slice(0, max - 1);
     title = `${cut.slice(0, Math.max(cut.lastIndexOf(" "), max / 2))}…`;
@@ -126,7 +127,7 @@ export function questionTitle(text: string, max = 150): string {
  */
 export function slugify(question: string): string {
   const s = question.normalize("NFKD").toLowerCase().replace(/[^a-z0-9\s-]/g, "").trim().replace(/[\s-]+/g, "-");
-  return s.slice(0, 50).replace(/-+$/, "") || "question";
+  return s.replace(/^-+/, "").slice(0, 50).replace(/-+$/, "") || "question";
 }
 
 /**

@@ -86,5 +86,7 @@ export function mrkdwnToMarkdown(text: string): string {
     if (src.charAt(at) === "\n") at++;
   }
   out.push(inline(src.slice(at)));
-  return redactTokens(out.join("").replace(/[ \t]+$/gm, "").replace(/\n{3,}/g, "\n\n").trim());
+  // A Slack quote is one line; in Markdown the next line would join it unless a blank line ends it.
+  const text2 = out.join("").replace(/[ \t]+$/gm, "").replace(/^(> .*)\n(?!>|\n)/gm, "$1\n\n");
+  return redactTokens(text2.replace(/\n{3,}/g, "\n\n").trim());
 }

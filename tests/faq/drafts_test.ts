@@ -141,6 +141,8 @@ Deno.test("draft helpers: titles, slugs, ids, coverage, sections, reply ranking"
   await t.step("questionTitle() drops greetings and mentions, keeps the asking sentence", () => {
     assertEquals(questionTitle("Hi all! I'm stuck. How do I join the course late?"), "How do I join the course late?");
     assertEquals(questionTitle("@ana hello, docker fails"), "Docker fails");
+    assertEquals(questionTitle(":wave: - see github.com/x/y.md. What now?"), "What now?");
+    assertEquals(questionTitle("Why does github.com/r/issues/27 fail"), "Why does github.com/r/issues/27 fail");
     ok(questionTitle("why ".repeat(100) + "?").length <= 150);
   });
   await t.step("slugify() matches the FAQ repository's slugs", () => {
@@ -153,6 +155,7 @@ Deno.test("draft helpers: titles, slugs, ids, coverage, sections, reply ranking"
       "i-just-discovered-the-course-can-i-still-join",
     );
     assertEquals(slugify("???"), "question");
+    assertEquals(slugify("- leading dash"), "leading-dash");
   });
   await t.step("draftId() is stable, 10 hex digits, and avoids taken ids", () => {
     const a = draftId("ml", "g1", new Set());

@@ -16,7 +16,7 @@ Deno.test("mrkdwnToMarkdown() turns Slack mrkdwn into Markdown a FAQ page render
     ["code fences get their own lines", "try ```pip install x``` please", "try\n```\npip install x\n```\nplease"],
     ["fences keep their content", "```\nif a &lt; b:\n  *x*\n```", "```\nif a < b:\n  *x*\n```"],
     ["bullets become list items", "• one\n• two", "- one\n- two"],
-    ["quotes stay quotes", "&gt; quoted\nreply", "> quoted\nreply"],
+    ["a quote ends at its line", "&gt; quoted\nreply", "> quoted\n\nreply"],
     [
       "file URLs lose their token",
       "<https://files.slack.com/a.png?t=xoxe-123|shot>",
