@@ -10,7 +10,7 @@
 
 import { activityChart, answersChart, type Chart, coverageChart } from "./charts.ts";
 import type { CourseFigures, Window } from "./stats.ts";
-import type { Draft } from "../faq/drafts.ts";
+import { type Draft, questionTitle } from "../faq/drafts.ts";
 import { dayOfMicros } from "../layout.ts";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
@@ -84,6 +84,9 @@ ol.groups li{margin:0 0 12px}
 .gap-card{border:1px solid var(--line);border-radius:8px;padding:12px;margin:0 0 12px}
 .gap-card pre{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--soft);padding:10px;border-radius:6px;font-size:.9rem;margin:8px 0 0}
 code{font-size:.9em;overflow-wrap:anywhere}
+details{margin:2px 0;color:var(--muted);font-size:.92rem}
+details p{margin:4px 0;overflow-wrap:anywhere;color:var(--fg)}
+summary{cursor:pointer}
 dl.health{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}
 dl.health dt{color:var(--muted)}
 dl.health dd{margin:0}
@@ -196,7 +199,12 @@ function coursePage(page: CoursePage): string {
     out.push(`<ol class="groups">`);
     for (const g of f.top) {
       const links = g.recent.map((m, i) => link(page.link(m), `thread ${i + 1}`)).filter((s) => s.startsWith("<a"));
-      out.push(`<li><div class="q">${esc(g.text || "(no text)")}</div>
+      const title = questionTitle(g.text || "(no text)", 160);
+      const full = g.text.replace(/\s+/g, " ").trim();
+      const more = full.length > title.length + 20
+        ? `<details><summary>the whole question</summary><p>${esc(full)}</p></details>`
+        : "";
+      out.push(`<li><div class="q">${esc(title)}</div>${more}
 <div class="muted"><span class="tag ${g.faq ? "ok" : "gap"}">${
         g.faq ? "in the FAQ" : "not in the FAQ"
       }</span>asked ${g.inWindow}× in the window, ${g.size}× in all${
