@@ -36,19 +36,19 @@ function token(inner: string): string {
 
 function inline(text: string): string {
   // Emphasis around inline code, then inline code on its own, so marks inside code stay as they are.
-  const marked = text.replace(/(^|[\s(])\*(`[^`\n]+`)\*(?=$|[\s.,;:!?)'"])/gm, "$1\u0002$2\u0002")
-    .replace(/(^|[\s(])_(`[^`\n]+`)_(?=$|[\s.,;:!?)'"])/gm, "$1\u0003$2\u0003");
+  const marked = text.replace(/(^|[\s(])\*(`[^`\n]+`)\*(?=$|[\s.,;:!?)'"])/gm, "$1\uE002$2\uE002")
+    .replace(/(^|[\s(])_(`[^`\n]+`)_(?=$|[\s.,;:!?)'"])/gm, "$1\uE003$2\uE003");
   const parts = marked.split(/(`[^`\n]+`)/);
   return parts.map((part, i) => {
     if (i % 2 === 1) return decode(part);
-    let out = part.replace(/<([^<>\n]+)>/g, (_m, inner: string) => `\u0000${token(inner)}\u0001`);
+    let out = part.replace(/<([^<>\n]+)>/g, (_m, inner: string) => `\uE000${token(inner)}\uE001`);
     out = out.replace(/(^|[\s(])\*(?=\S)([^*\n]*?\S)\*(?=$|[\s.,;:!?)'"])/gm, "$1**$2**");
     out = out.replace(/(^|[\s(])_(?=\S)([^_\n]*?\S)_(?=$|[\s.,;:!?)'"])/gm, "$1*$2*");
     out = out.replace(/(^|[\s(])~(?=\S)([^~\n]*?\S)~(?=$|[\s.,;:!?)'"])/gm, "$1~~$2~~");
     out = out.replace(/^(\s*)[•◦▪]\s+/gm, "$1- ");
     out = out.replace(/^&gt;\s?/gm, "> ");
-    return decode(out).replace(/[\u0000\u0001]/g, "");
-  }).join("").replace(/\u0002/g, "**").replace(/\u0003/g, "*");
+    return decode(out).replace(/[\uE000\uE001]/g, "");
+  }).join("").replace(/\uE002/g, "**").replace(/\uE003/g, "*");
 }
 
 /**
