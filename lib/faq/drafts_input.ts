@@ -339,7 +339,8 @@ export async function readFaq(lake: Lake, courseId: string): Promise<FaqEntry[] 
 export async function readLastAudit(lake: Lake, courseId: string): Promise<AuditFigures | undefined> {
   const keys: string[] = [];
   for await (const e of lake.list(`${STATE_ROOT}/audit/`)) {
-    if (/\/\d{4}-\d{2}-\d{2}\.json$/.test(e.key)) keys.push(e.key);
+    // Only the day files at the top of _state/audit/, not samples or CSVs kept beside them.
+    if (/^_state\/audit\/\d{4}-\d{2}-\d{2}\.json$/.test(e.key)) keys.push(e.key);
   }
   for (const key of keys.sort().reverse()) {
     let doc: { courses?: Record<string, Record<string, unknown>> };

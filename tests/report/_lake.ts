@@ -328,6 +328,8 @@ export async function standardLake(lake: Lake): Promise<{ weeks: number; mlQuest
     ml: { sample: 120, tp: 50, fp: 10, fn: 8, tn: 52, precision: 0.83, recall: 0.86, f1: 0.85 },
   });
   await writeAudit(lake, "2024-01-01", { ml: { sample: 100, precision: 0.5, recall: 0.5, f1: 0.5 } });
+  // Not an audit day file: ignored.
+  await lake.write("_state/audit/samples/2024-03-01.json", new TextEncoder().encode('{"courses":{"ml":{"f1":0.1}}}'));
 
   // nofaq: three weeks of questions, grouped, no FAQ imported.
   const nq: Question[] = [];

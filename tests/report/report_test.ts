@@ -145,6 +145,7 @@ Deno.test("deno task report writes the page, publishes it into the lake, and che
       const today = new Date().toISOString().slice(0, 10);
       for (const key of reportKeys(today)) assertEquals(await Deno.readTextFile(path.join(lakeDir, key)), html);
       ok(r.out.includes("ml: 81 messages, 23 questions"), r.out);
+      ok(html.includes("F1 0.85 (precision 0.83, recall 0.86, 120 messages) on 2024-02-01"), "the newest audit");
     });
     await t.step("--course picks courses; json summary", async () => {
       const r = await capture(() =>
