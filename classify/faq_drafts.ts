@@ -152,7 +152,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
  * @returns The exit code.
  */
 export function main(args: string[]): Promise<number> {
-  return runTask(SPEC, args, processIo(Deno));
+  return runTask(SPEC, args, processIo(Deno, console));
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -110,6 +110,7 @@ export async function writeCourse(
       thread_ts_raw: m.thread !== undefined ? tsRaw(m.thread) : replies.length ? tsRaw(m.at) : null,
       is_thread_head: isHead,
       user_id: m.user,
+      user_name: null,
       client_msg_id: null,
       bot_id: m.bot ? "B1" : null,
       subtype: m.subtype ?? null,
