@@ -250,7 +250,9 @@ function coursePage(page: CoursePage): string {
 <dt>LLM calls</dt><dd>${h.llmAnswered} answered, ${h.llmCached} cache hits, ${h.llmFailed} failed, ${h.llmCapped} over the cap</dd>
 <dt>Classifier</dt><dd>${h.versions.length ? h.versions.map((v) => `<code>${esc(v)}</code>`).join(", ") : "–"}</dd>
 <dt>Last audit</dt><dd>${
-    audit
+    audit && audit.sample === 0
+      ? `the audit of ${esc(audit.day)} had no labeled sample to measure`
+      : audit
       ? `F1 ${audit.f1?.toFixed(2) ?? "–"} (precision ${audit.precision?.toFixed(2) ?? "–"}, recall ${
         audit.recall?.toFixed(2) ?? "–"
       }, ${audit.sample ?? "?"} messages) on ${esc(audit.day)}`
