@@ -12,7 +12,7 @@
 
 import * as arrow from "apache-arrow";
 import type { Lake } from "../lake.ts";
-import { addDays, type Day, dayOfMicros, partitionKey, STATE_ROOT } from "../layout.ts";
+import { addDays, clustersKey, type Day, dayOfMicros, faqKey, partitionKey, STATE_ROOT } from "../layout.ts";
 import { readParquetTable } from "../parquet.ts";
 
 /** One gold label, with the FAQ columns null when gold predates them. */
@@ -142,26 +142,6 @@ export function readColumns(bytes: Uint8Array, names: readonly string[]): Record
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const big = (v: unknown): bigint | null => (typeof v === "bigint" ? v : null);
-
-/**
- * The key of a course's canonical groups.
- *
- * @param courseId The course.
- * @returns The key.
- */
-export function clustersKey(courseId: string): string {
-  return `silver/faq_clusters/course_id=${courseId}/clusters.parquet`;
-}
-
-/**
- * The key of a course's FAQ table.
- *
- * @param courseId The course.
- * @returns The key.
- */
-export function faqKey(courseId: string): string {
-  return `reference/faq/course_id=${courseId}/faq.parquet`;
-}
 
 async function readIfAny(lake: Lake, key: string): Promise<Uint8Array | undefined> {
   if (!(await lake.stat(key))) return undefined;

@@ -3,11 +3,10 @@
 import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import type { Lake } from "../../lib/lake.ts";
-import { dayOfMicros, partitionKey } from "../../lib/layout.ts";
+import { clustersKey, dayOfMicros, faqKey, partitionKey } from "../../lib/layout.ts";
 import { BRONZE_COLUMNS, col, type ColumnSpec, writeParquet } from "../../lib/parquet.ts";
 import { GOLD_COLUMNS, type GoldRow } from "../../lib/classify/label.ts";
 import type { BronzeRow } from "../../lib/slack/message.ts";
-import { clustersKey, faqKey } from "../../lib/faq/drafts_input.ts";
 
 /** Gold as issue 10 leaves it: the existing columns plus the FAQ match columns. */
 export const GOLD_FAQ_COLUMNS: readonly ColumnSpec[] = [
