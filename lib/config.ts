@@ -258,6 +258,98 @@ export function parseClassifierSettings(text: string, file: string): ClassifierS
   return Object.freeze(out) as ClassifierSettings;
 }
 
+function readFaqSource(node: unknown, file: string, line: number): CourseFaqSource {
+  const v = (node as { toJSON?: () => unknown } | null)?.toJSON?.() ?? null;
+  const o = v as Record<string, unknown> | null;
+  if (!isMap(node) || o === null) {
+    throw new ConfigError(
+      file,
+      line,
+      '"faq" must be a mapping such as {source: ../faq/_questions, from_course: mlops-zoomcamp}',
+    );
+  }
+  const unknown = Object.keys(o).find((k) => k !== "source" && k !== "from_course");
+  if (unknown) {
+    throw new ConfigError(file, line, `Unknown key "${unknown}" in faq: allowed keys are source, from_course`);
+  }
+  if (typeof o.source !== "string" || o.source.trim() === "") {
+    throw new ConfigError(file, line, '"faq" needs a "source": a _questions folder, a course folder or a .jsonl file');
+  }
+  if (o.from_course !== undefined && (typeof o.from_course !== "string" || o.from_course.trim() === "")) {
+    throw new ConfigError(file, line, '"from_course" in faq must be a non-empty string');
+  }
+  return Object.freeze({ source: o.source.trim(), fromCourse: (o.from_course as string | undefined)?.trim() ?? null });
+}
+
+function readStaff(
+  item: YAMLMap,
+  file: string,
+  lineOf: (node: { range?: [number, number, number] | null } | null | undefined) => number,
+): readonly string[] {
+  const pair = item.items.find((p) => isScalar(p.key) && p.key.value === "staff");
+  if (!pair) return Object.freeze([]);
+  item.delete("staff");
+  if (pair.value === null || (isScalar(pair.value) && pair.value.value === null)) return Object.freeze([]);
+  const line = lineOf(pair.key as Scalar);
+  const v = (pair.value as { toJSON?: () => unknown }).toJSON?.();
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
+    throw new ConfigError(file, line, '"staff" must be a list of Slack user ids, such as [U01AB2CD3EF]');
+  }
+  const bad = v.find((x) => !USER_ID_RE.test(x.trim().toUpperCase()));
+  if (bad !== undefined) {
+    throw new ConfigError(file, line, `staff "${bad}" is not a Slack user id: it looks like U01AB2CD3EF`);
+  }
+  return Object.freeze([...new Set(v.map((x) => x.trim().toUpperCase()))]);
+}
+
+/**
+ * Parses the optional top-level `slack:` section of `courses.yml`.
+ *
+ * @param text The file's text.
+ * @param file The file's path, for messages.
+ * @returns The settings, frozen; empty when there is no section.
+ * @throws {ConfigError} For an unknown key or a domain that is not a Slack workspace domain, with its line.
+ * @example
+ * ```ts
+ * import { parseSlackSettings } from "./config.ts";
+ * parseSlackSettings("slack:\n  domain: datatalks-club\n", "courses.yml").domain; // "datatalks-club"
+ * ```
+ */
+export function parseSlackSettings(text: string, file: string): SlackSettings {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const lineOf = (node: unknown) => {
+    const r = (node as { range?: [number, number, number] } | null)?.range;
+    return r ? lines.linePos(r[0]).line : 0;
+  };
+  const root = doc.contents;
+  if (!isMap(root)) return Object.freeze({});
+  const section = root.get("slack", true);
+  if (section === undefined || section === null) return Object.freeze({});
+  if (!isMap(section)) {
+    throw new ConfigError(file, lineOf(section), '"slack" must be a mapping, such as "domain: my-team"');
+  }
+  const out: { domain?: string } = {};
+  for (const pair of section.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : "";
+    const line = lineOf(pair.key);
+    if (key !== "domain") throw new ConfigError(file, line, `Unknown key "${key}" in slack: the allowed key is domain`);
+    const v = isScalar(pair.value) ? pair.value.value : undefined;
+    const domain = typeof v === "string"
+      ? v.trim().toLowerCase().replace(/^https?:\/\//, "").replace(/\.slack\.com\/?$/, "")
+      : "";
+    if (!DOMAIN_RE.test(domain)) {
+      throw new ConfigError(
+        file,
+        line,
+        `slack domain "${
+          String(v)
+        }" is not a Slack workspace domain: use the part before .slack.com, such as datatalks-club`,
+      );
+    }
+    out.domain = domain;
+  }
+  return Object.freeze(out);
 }
 
 function readCourseMap(
@@ -273,7 +365,6 @@ function readCourseMap(
     if (!(COURSE_KEYS as readonly string[]).includes(key)) {
       throw new ConfigError(file, line, `Unknown key "${key}" in a course: allowed keys are ${COURSE_KEYS.join(", ")}`);
     }
-    if (key === "staff") continue;
     const v = pair.value as Scalar | null;
     if (!isScalar(v) || typeof v.value !== "string" || v.value.trim() === "") {
       throw new ConfigError(file, line, `"${key}" must be a non-empty string`);

@@ -139,6 +139,7 @@ Deno.test("parseCourses() reads a course's FAQ source and rejects a wrong one wi
       '"faq" must be a mapping',
     );
   });
+});
 
 Deno.test({
   name: "courses.yml takes a staff list per course and the workspace's Slack domain",
