@@ -8,13 +8,11 @@ import { BRONZE_COLUMNS, col, type ColumnSpec, writeParquet } from "../../lib/pa
 import { GOLD_COLUMNS, type GoldRow } from "../../lib/classify/label.ts";
 import type { BronzeRow } from "../../lib/slack/message.ts";
 
-/** Gold as issue 10 leaves it: the existing columns plus the FAQ match columns. */
-export const GOLD_FAQ_COLUMNS: readonly ColumnSpec[] = [
-  ...GOLD_COLUMNS,
-  col("faq_match_id", "string"),
-  col("faq_match_score", "float64"),
-  col("faq_status", "string"),
-];
+/** Gold as issue 10 writes it: GOLD_COLUMNS with faq_matches, faq_match_id, faq_match_score and faq_status. */
+export const GOLD_FAQ_COLUMNS: readonly ColumnSpec[] = GOLD_COLUMNS;
+
+/** Gold as it was before issue 10: no FAQ columns. */
+export const GOLD_OLD_COLUMNS: readonly ColumnSpec[] = GOLD_COLUMNS.filter((c) => !c.name.startsWith("faq_"));
 
 /** The reference FAQ table. */
 export const FAQ_COLUMNS: readonly ColumnSpec[] = [
@@ -135,7 +133,7 @@ export async function writeCourse(
   }
   const gold = options.questions.map((q) => {
     const d = dayOfMicros(micros(q.at));
-    const row: GoldRow & Record<string, unknown> = {
+    const row: GoldRow = {
       course_id: course,
       message_id: messageId(course, q.at),
       ts: micros(q.at),
@@ -161,6 +159,7 @@ export async function writeCourse(
       year: Number(d.slice(0, 4)),
       month: Number(d.slice(5, 7)),
       day: Number(d.slice(8, 10)),
+      faq_matches: q.faqMatch ? [{ faq_id: q.faqMatch, score: 0.9 }] : [],
       faq_match_id: q.faqMatch ?? null,
       faq_match_score: q.faqMatch ? 0.9 : null,
       faq_status: q.faqStatus ?? null,
@@ -173,8 +172,13 @@ export async function writeCourse(
 }
 
 /** Writes today's gold, without the FAQ columns, for the defensive readers. */
-export async function writeOldGold(lake: Lake, course: string, day: string, rows: GoldRow[]): Promise<void> {
-  await lake.write(partitionKey("gold", course, day), writeParquet(GOLD_COLUMNS, rows));
+export async function writeOldGold(
+  lake: Lake,
+  course: string,
+  day: string,
+  rows: Omit<GoldRow, "faq_matches" | "faq_match_id" | "faq_match_score" | "faq_status">[],
+): Promise<void> {
+  await lake.write(partitionKey("gold", course, day), writeParquet(GOLD_OLD_COLUMNS, rows));
 }
 
 /** Writes the silver groups (member_ids is a list<string>, built with Arrow). */
