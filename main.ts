@@ -8,6 +8,7 @@
 import { main as audit } from "./classify/audit.ts";
 import { main as demo } from "./classify/demo.ts";
 import { main as evaluate } from "./classify/eval.ts";
+import { main as faqDrafts } from "./classify/faq_drafts.ts";
 import { main as faqEval } from "./classify/faq_eval.ts";
 import { main as faqImport } from "./classify/faq_import.ts";
 import { main as faqMatch } from "./classify/faq_match.ts";
@@ -18,6 +19,7 @@ import { main as labelsExport } from "./classify/labels_export.ts";
 import { main as labelsImport } from "./classify/labels_import.ts";
 import { main as modelPull } from "./classify/model_pull.ts";
 import { main as modelSynth } from "./classify/model_synth.ts";
+import { main as report } from "./classify/report.ts";
 import { main as train } from "./classify/train.ts";
 import { main as fetch } from "./ingest/fetch.ts";
 import { main as importExport } from "./ingest/import_export.ts";
@@ -40,6 +42,8 @@ export const COMMANDS: Readonly<Record<string, [(args: string[]) => Promise<numb
   "faq-match": [faqMatch, "re-match gold against the FAQ now in the lake"],
   "faq-eval": [faqEval, "hit@1, hit@5, MRR@5 of the FAQ matcher on labelled questions"],
   eval: [evaluate, "precision, recall and a suggested band on labeled messages"],
+  report: [report, "the maintainers' HTML report for a window"],
+  "faq-drafts": [faqDrafts, "FAQ entries drafted for the uncovered recurring questions"],
   demo: [demo, "the whole pipeline on the bundled fixtures, offline"],
   "model-pull": [modelPull, "download the embedding model once"],
   "model-synth": [modelSynth, "write a synthetic test encoder"],

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { EXIT, lakeOf, loadConfig } from "../lib/cli.ts";
 import { ingest } from "../lib/ingest/ingest.ts";
 import { type Lake } from "../lib/lake.ts";
-import { coursePrefix } from "../lib/layout.ts";
+import { clustersKey, coursePrefix, parsePartitionKey } from "../lib/layout.ts";
 import { BRONZE_COLUMNS, readParquetRows } from "../lib/parquet.ts";
 import { CLASSIFY_ENV, setupClassifier } from "../lib/classify/setup.ts";
 import { GOLD_COLUMNS, type GoldRow, label } from "../lib/classify/label.ts";
@@ -27,7 +27,8 @@ import type { BronzeRow } from "../lib/slack/message.ts";
 import { importExport, openExport } from "../lib/slack/export.ts";
 import { importFaq } from "../lib/faq/import.ts";
 import { CLUSTER_COLUMNS, type ClusterRow } from "../lib/faq/groups.ts";
-import { clustersKey } from "../lib/layout.ts";
+import { buildReport, publishReport } from "../lib/report/report.ts";
+import { reportWindow } from "../lib/report/stats.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const FIXTURES = path.join(ROOT, "fixtures");
@@ -188,6 +189,25 @@ export async function main(args: string[]): Promise<number> {
       lakeUrl.replace(/\/$/, "")
     }/gold/faq_labels/**/*.parquet', hive_partitioning = true) WHERE is_faq GROUP BY 1"`,
   );
+  // The fixtures are from the past: the report's window ends on the newest labeled day.
+  let last = "";
+  for (const course of config.courses) {
+    for await (const e of lake.list(coursePrefix("gold", course.id))) {
+      const day = parsePartitionKey(e.key)?.day ?? "";
+      if (day > last) last = day;
+    }
+  }
+  const today = new Date().toISOString().slice(0, 10);
+  const report = await buildReport(lake, {
+    courses: config.courses,
+    window: reportWindow(today, undefined, last || today),
+    ...(config.slack?.domain ? { slackDomain: config.slack.domain } : {}),
+  });
+  const keys = await publishReport(lake, report.html, today);
+  const page = lake.url.startsWith("file://")
+    ? path.join(fileURLToPath(lake.url), keys[0]!)
+    : `${lake.url.replace(/\/$/, "")}/${keys[0]}`;
+  console.log(`\n8. The maintainers' report (deno task report), for the 8 weeks to ${last || today}:\n   ${page}`);
   return summary.quarantine.length > 0 ? EXIT.problems : EXIT.ok;
 }
 

@@ -33,6 +33,11 @@ export interface Course {
    * the daily job re-imports it; null when the file names none.
    */
   readonly faq: CourseFaqSource | null;
+  /**
+   * Slack user ids of the course staff (upper-case), whose replies FAQ drafts prefer.
+   * @default {[]}
+   */
+  readonly staff?: readonly string[];
 }
 
 /** A course's FAQ source in `courses.yml`. */
@@ -41,6 +46,12 @@ export interface CourseFaqSource {
   readonly source: string;
   /** The course folder inside a `_questions` folder; null means the course id. */
   readonly fromCourse: string | null;
+}
+
+/** The optional top-level `slack:` section of `courses.yml`. */
+export interface SlackSettings {
+  /** The workspace's domain, such as `datatalks-club` for `datatalks-club.slack.com`: enables links to messages. */
+  readonly domain?: string;
 }
 
 /** The `classifier:` section of `courses.yml`. */
@@ -71,11 +82,16 @@ export interface Config {
   readonly courses: readonly Course[];
   /** The classifier settings; empty when the file has none. */
   readonly classifier: ClassifierSettings;
+  /** The Slack workspace settings; empty when the file has none. */
+  readonly slack?: SlackSettings;
   /** S3 settings from the standard AWS variables. */
   readonly s3: Readonly<S3LakeOptions>;
 }
 
-const COURSE_KEYS = ["id", "channel_id", "channel", "raw_prefix", "faq"] as const;
+const COURSE_KEYS = ["id", "channel_id", "channel", "raw_prefix", "faq", "staff"] as const;
+const TOP_KEYS = ["courses", "classifier", "slack"];
+const USER_ID_RE = /^[UW][A-Z0-9]{2,}$/;
+const DOMAIN_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const CHANNEL_ID_RE = /^[CGD][A-Z0-9]{6,}$/;
 
 /**
@@ -109,11 +125,11 @@ export function parseCourses(text: string, file: string): readonly Course[] {
   }
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "";
-    if (key !== "courses") {
+    if (!TOP_KEYS.includes(key)) {
       throw new ConfigError(
         file,
         lineOf(pair.key as Scalar),
-        `Unknown top-level key "${key}": only "courses" is allowed`,
+        `Unknown top-level key "${key}": allowed keys are ${TOP_KEYS.join(", ")}`,
       );
     }
   }
@@ -132,6 +148,7 @@ export function parseCourses(text: string, file: string): readonly Course[] {
       item.delete("faq");
       faq = readFaqSource(faqNode, file, lineOf(faqNode as Scalar) || line);
     }
+    const staff = readStaff(item, file, lineOf);
     const values = readCourseMap(item, file, lineOf);
     const id = values.get("id");
     if (id === undefined) throw new ConfigError(file, line, 'Course has no "id": add one, such as "id: ml-zoomcamp"');
@@ -169,6 +186,7 @@ export function parseCourses(text: string, file: string): readonly Course[] {
       rawPrefix: raw === undefined ? defaultRawPrefix(id.value) : rawIsUrl ? raw.value : trimSlash(raw.value),
       rawIsUrl,
       faq,
+      staff,
     }));
   }
   if (courses.length === 0) throw new ConfigError(file, lineOf(list) || 1, "No courses are listed: add at least one");
@@ -263,6 +281,77 @@ function readFaqSource(node: unknown, file: string, line: number): CourseFaqSour
   return Object.freeze({ source: o.source.trim(), fromCourse: (o.from_course as string | undefined)?.trim() ?? null });
 }
 
+function readStaff(
+  item: YAMLMap,
+  file: string,
+  lineOf: (node: { range?: [number, number, number] | null } | null | undefined) => number,
+): readonly string[] {
+  const pair = item.items.find((p) => isScalar(p.key) && p.key.value === "staff");
+  if (!pair) return Object.freeze([]);
+  item.delete("staff");
+  if (pair.value === null || (isScalar(pair.value) && pair.value.value === null)) return Object.freeze([]);
+  const line = lineOf(pair.key as Scalar);
+  const v = (pair.value as { toJSON?: () => unknown }).toJSON?.();
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
+    throw new ConfigError(file, line, '"staff" must be a list of Slack user ids, such as [U01AB2CD3EF]');
+  }
+  const bad = v.find((x) => !USER_ID_RE.test(x.trim().toUpperCase()));
+  if (bad !== undefined) {
+    throw new ConfigError(file, line, `staff "${bad}" is not a Slack user id: it looks like U01AB2CD3EF`);
+  }
+  return Object.freeze([...new Set(v.map((x) => x.trim().toUpperCase()))]);
+}
+
+/**
+ * Parses the optional top-level `slack:` section of `courses.yml`.
+ *
+ * @param text The file's text.
+ * @param file The file's path, for messages.
+ * @returns The settings, frozen; empty when there is no section.
+ * @throws {ConfigError} For an unknown key or a domain that is not a Slack workspace domain, with its line.
+ * @example
+ * ```ts
+ * import { parseSlackSettings } from "./config.ts";
+ * parseSlackSettings("slack:\n  domain: datatalks-club\n", "courses.yml").domain; // "datatalks-club"
+ * ```
+ */
+export function parseSlackSettings(text: string, file: string): SlackSettings {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const lineOf = (node: unknown) => {
+    const r = (node as { range?: [number, number, number] } | null)?.range;
+    return r ? lines.linePos(r[0]).line : 0;
+  };
+  const root = doc.contents;
+  if (!isMap(root)) return Object.freeze({});
+  const section = root.get("slack", true);
+  if (section === undefined || section === null) return Object.freeze({});
+  if (!isMap(section)) {
+    throw new ConfigError(file, lineOf(section), '"slack" must be a mapping, such as "domain: my-team"');
+  }
+  const out: { domain?: string } = {};
+  for (const pair of section.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : "";
+    const line = lineOf(pair.key);
+    if (key !== "domain") throw new ConfigError(file, line, `Unknown key "${key}" in slack: the allowed key is domain`);
+    const v = isScalar(pair.value) ? pair.value.value : undefined;
+    const domain = typeof v === "string"
+      ? v.trim().toLowerCase().replace(/^https?:\/\//, "").replace(/\.slack\.com\/?$/, "")
+      : "";
+    if (!DOMAIN_RE.test(domain)) {
+      throw new ConfigError(
+        file,
+        line,
+        `slack domain "${
+          String(v)
+        }" is not a Slack workspace domain: use the part before .slack.com, such as datatalks-club`,
+      );
+    }
+    out.domain = domain;
+  }
+  return Object.freeze(out);
+}
+
 function readCourseMap(
   item: YAMLMap,
   file: string,
@@ -344,6 +433,7 @@ export function buildConfig(options: BuildConfigOptions): Config {
     configFile: options.configFile,
     courses,
     classifier: parseClassifierSettings(options.coursesText, options.configFile),
+    slack: parseSlackSettings(options.coursesText, options.configFile),
     s3: Object.freeze(s3),
   });
 }

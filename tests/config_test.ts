@@ -140,3 +140,42 @@ Deno.test("parseCourses() reads a course's FAQ source and rejects a wrong one wi
     );
   });
 });
+
+Deno.test({
+  name: "courses.yml takes a staff list per course and the workspace's Slack domain",
+  permissions: { read: true, env: ["LOG_TOKENS", "LOG_STREAM"] },
+}, async (t) => {
+  await t.step("staff ids are upper-cased, deduplicated and frozen; absent means none", () => {
+    const courses = parseCourses("courses:\n  - id: a\n    staff: [u01abc, U01ABC, W02XYZ]\n  - id: b\n", "c.yml");
+    assertEquals(courses[0]!.staff, ["U01ABC", "W02XYZ"]);
+    assertEquals(Object.isFrozen(courses[0]!.staff), true);
+    assertEquals(courses[1]!.staff, []);
+  });
+  await t.step("the slack domain, with or without .slack.com; and a classifier section beside it", () => {
+    const text = "slack:\n  domain: https://DataTalks-Club.slack.com\nclassifier:\n  low: 0.4\ncourses:\n  - id: a\n";
+    const config = buildConfig({ coursesText: text, configFile: "c.yml" });
+    assertEquals(config.slack, { domain: "datatalks-club" });
+    assertEquals(config.classifier.low, 0.4);
+    assertEquals(buildConfig({ coursesText: "courses:\n  - id: a\n", configFile: "c.yml" }).slack, {});
+  });
+  const cases: [string, string, string][] = [
+    [
+      "staff not a list",
+      "courses:\n  - id: a\n    staff: U01ABC\n",
+      'c.yml:3: "staff" must be a list of Slack user ids',
+    ],
+    [
+      "a staff entry not a user id",
+      "courses:\n  - id: a\n    staff: [bob]\n",
+      'c.yml:3: staff "bob" is not a Slack user id',
+    ],
+    ["slack not a mapping", "slack: x\ncourses:\n  - id: a\n", 'c.yml:1: "slack" must be a mapping'],
+    ["an unknown slack key", "slack:\n  team: x\ncourses:\n  - id: a\n", 'c.yml:2: Unknown key "team" in slack'],
+    ["a bad domain", "slack:\n  domain: not a domain\ncourses:\n  - id: a\n", 'c.yml:2: slack domain "not a domain"'],
+  ];
+  for (const [name, text, message] of cases) {
+    await t.step(name, () => {
+      assertThrows(() => buildConfig({ coursesText: text, configFile: "c.yml" }), ConfigError, message);
+    });
+  }
+});

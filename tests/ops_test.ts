@@ -18,6 +18,7 @@ Deno.test("ci.yml runs fmt, lint, check and test on push and pull request", () =
   ok(steps.includes("bash .ci/run"));
   const script = Deno.readTextFileSync(`${ROOT}/.ci/run`);
   for (const c of ["deno fmt --check", "deno lint", "deno check", "task test"]) ok(script.includes(c), c);
+  ok(script.indexOf("install -y -qq chromium") < script.indexOf("task test"), "chromium is installed before the tests");
 });
 
 Deno.test("ci.yml compiles the binary, runs its demo, then the compile test, where deno compile has network", () => {
@@ -62,6 +63,10 @@ Deno.test("daily.yml runs fetch, ingest then label:daily on a schedule, through 
   ok(job.env.OPENAI_API_KEY.includes("secrets.OPENAI_API_KEY"));
   ok(job.steps.some((s: Json) => String(s.uses).startsWith("denoland/setup-deno")));
   ok(job.steps.some((s: Json) => s.uses === "actions/cache@v4" && String(s.with.path).includes("models")));
+  const reportAt = runs.indexOf("deno task report --publish");
+  ok(reportAt > labelAt, "the report comes after labeling");
+  const upload = job.steps.find((s: Json) => String(s.uses).startsWith("actions/upload-artifact"));
+  ok(upload && upload.with.path === "report.html", "the page is uploaded as an artifact");
 });
 
 Deno.test("weekly.yml runs the 30-day audit with a --min-f1 floor, through OIDC, never beside the daily job", () => {
@@ -126,6 +131,8 @@ Deno.test("main.ts dispatches every subcommand of the binary", async (t) => {
     "faq-match",
     "faq-eval",
     "eval",
+    "report",
+    "faq-drafts",
     "demo",
     "model-pull",
     "model-synth",
