@@ -134,6 +134,45 @@ export function cacheKey(model: string, text: string): string {
   return `${STATE_ROOT}/classify/llm_cache/${h.slice(0, 2)}/${h}.json`;
 }
 
+/** What {@linkcode openAiClient} needs. */
+export interface OpenAiClientOptions {
+  /** The API key. */
+  apiKey: string;
+  /**
+   * An OpenAI-compatible endpoint.
+   * @default {"https://api.openai.com/v1"}
+   */
+  baseURL?: string;
+  /**
+   * Per-request timeout in milliseconds.
+   * @default {30000}
+   */
+  timeoutMs?: number;
+  /**
+   * Retries of 429, 5xx and timeouts, with backoff.
+   * @default {3}
+   */
+  maxRetries?: number;
+}
+
+/**
+ * The `openai` client every LLM caller shares: the endpoint, timeout and
+ * retries, and no organization or project headers taken from the environment.
+ *
+ * @param options The key, endpoint and limits.
+ * @returns The client.
+ */
+export function openAiClient(options: OpenAiClientOptions): OpenAI {
+  return new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL ?? "https://api.openai.com/v1",
+    organization: null,
+    project: null,
+    timeout: options.timeoutMs ?? 30_000,
+    maxRetries: options.maxRetries ?? 3,
+  });
+}
+
 /** Asks the LLM about messages, with a cache, a concurrency limit and a call cap. */
 export class LlmJudge {
   /** The model asked. */
@@ -154,14 +193,7 @@ export class LlmJudge {
   constructor(options: LlmOptions) {
     this.model = options.model;
     this.#options = options;
-    this.#client = new OpenAI({
-      apiKey: options.apiKey,
-      baseURL: options.baseURL ?? "https://api.openai.com/v1",
-      organization: null,
-      project: null,
-      timeout: options.timeoutMs ?? 30_000,
-      maxRetries: options.maxRetries ?? 3,
-    });
+    this.#client = openAiClient(options);
   }
 
   /**

@@ -9,10 +9,10 @@
  */
 
 import { createHash } from "node:crypto";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import type { Lake } from "../lake.ts";
 import { STATE_ROOT } from "../layout.ts";
-import { redactForLlm } from "../classify/llm.ts";
+import { openAiClient, redactForLlm } from "../classify/llm.ts";
 import type { DraftAnswer, DraftRequest } from "./drafts.ts";
 
 /** Bumped whenever the prompt changes, so cached answers of an old prompt are not reused. */
@@ -73,14 +73,7 @@ export class DraftWriter {
   constructor(options: DraftWriterOptions) {
     this.model = options.model;
     this.#options = options;
-    this.#client = new OpenAI({
-      apiKey: options.apiKey,
-      baseURL: options.baseURL ?? "https://api.openai.com/v1",
-      organization: null,
-      project: null,
-      timeout: options.timeoutMs ?? 60_000,
-      maxRetries: options.maxRetries ?? 3,
-    });
+    this.#client = openAiClient({ ...options, timeoutMs: options.timeoutMs ?? 60_000 });
   }
 
   /**

@@ -21,7 +21,7 @@ import { addDays, parseDay } from "../layout.ts";
 import { parseRawDay } from "./raw_json.ts";
 import { redactExcerpt, redactJson, redactReport } from "../redact.ts";
 import { type RawLeaseOptions, withRawLease } from "./raw_lease.ts";
-import { addToGroups, type DayGroups, entryTs, flushDay, type ImportProblem } from "./raw_merge.ts";
+import { addToGroups, type DayGroups, entryTs, flushDay, type ImportProblem, type MergeCounts } from "./raw_merge.ts";
 import { storeNames, type StoreNamesResult } from "./names.ts";
 
 export type { ImportProblem } from "./raw_merge.ts";
@@ -118,8 +118,8 @@ export function zipExport(label: string, bytes: Uint8Array): ExportSource {
   };
 }
 
-/** What an import did. */
-export interface ImportSummary {
+/** What an import did: the merge's counts, and what was read. */
+export interface ImportSummary extends MergeCounts {
   /** The channel folder imported. */
   channel: string;
   /** The channel id from `channels.json`, when it lists the channel. */
@@ -128,18 +128,6 @@ export interface ImportSummary {
   filesRead: number;
   /** Valid messages in them. */
   messages: number;
-  /** Messages not in the lake before. */
-  added: number;
-  /** Messages replaced by a newer version. */
-  updated: number;
-  /** Messages already there as they are, or in a newer version. */
-  unchanged: number;
-  /** Raw day files written. */
-  rawFilesWritten: number;
-  /** Raw day files left as they were. */
-  rawFilesUnchanged: number;
-  /** Everything that was skipped, with the reason. */
-  problems: ImportProblem[];
 }
 
 /** Options of {@linkcode importExport}. */
