@@ -89,7 +89,11 @@ function spec(mode: "batch" | "daily"): TaskSpec<typeof OPTIONS> {
         until,
         date,
         force: values.force ?? false,
-        lease: { waitMs },
+        lease: {
+          waitMs,
+          onWait: (h, until) =>
+            io.err(`Waiting for ${h.host} pid ${h.pid}, which holds the course's lease until ${until} (--wait).`),
+        },
         ...(clf.llm ? { llm: clf.llm } : {}),
       };
       io.err(`Head ${clf.head.version} (${clf.headFile}).`);

@@ -65,7 +65,11 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
       openSource: (url) => openLake(url, { s3: config.s3 }),
       parallel: { lakeUrl: config.lakeUrl, s3: config.s3, workers },
       refreshNames: values["refresh-names"] === true,
-      lease: { waitMs: waitFlag(values.wait) },
+      lease: {
+        waitMs: waitFlag(values.wait),
+        onWait: (h, until) =>
+          io.err(`Waiting for ${h.host} pid ${h.pid}, which holds a course's lease until ${until} (--wait).`),
+      },
     };
     const status = json ? undefined : io.status;
     if (status) {

@@ -58,7 +58,7 @@ export interface LeaseOptions {
   holder?: LeaseHolderInfo;
   /**
    * How long a lease lives without renewal, in ms; it is renewed every third of it.
-   * @default {600000} 10 minutes
+   * @default {120000} 2 minutes
    */
   ttlMs?: number;
   /**
@@ -82,6 +82,12 @@ export interface LeaseOptions {
    * @default {holderAlive}
    */
   isAlive?: (holder: LeaseHolderInfo) => boolean | undefined;
+  /**
+   * Called once when the lease is busy and the run starts waiting for it, so a
+   * log shows why a scheduled run is quiet.
+   * @default {undefined}
+   */
+  onWait?: (holder: LeaseHolderInfo, expiresAt: string) => void;
 }
 
 /** A lease this run holds. */
@@ -225,7 +231,9 @@ function sleep(ms: number): Promise<void> {
  */
 export async function acquireLease(lake: Lake, options: LeaseOptions): Promise<Lease> {
   const now = options.now ?? (() => new Date());
-  const ttl = options.ttlMs ?? 600_000;
+  // Short, because a killed holder is only known dead once its lease runs out:
+  // Deno's scoped permissions do not let a task look into /proc.
+  const ttl = options.ttlMs ?? 120_000;
   const holder = { ...(options.holder ?? currentHolder(now())), run_id: crypto.randomUUID() };
   const prefix = leasePrefix(options.task, options.courseId);
   const deadline = now().getTime() + (options.waitMs ?? 0);
@@ -250,6 +258,7 @@ export async function acquireLease(lake: Lake, options: LeaseOptions): Promise<L
   };
 
   let generation = 0;
+  let waited = false;
   for (;;) {
     const { keys, latest } = await latestGeneration(lake, prefix);
     let d = decideLease(latest, now().getTime());
@@ -267,6 +276,8 @@ export async function acquireLease(lake: Lake, options: LeaseOptions): Promise<L
     if (now().getTime() >= deadline) {
       throw new LeaseHeldError(options.task, options.courseId, d.holder, d.expiresAt);
     }
+    if (!waited) options.onWait?.(d.holder, d.expiresAt);
+    waited = true;
     await sleep(Math.min(options.pollMs ?? 2000, Math.max(1, deadline - now().getTime())));
   }
 

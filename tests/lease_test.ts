@@ -136,11 +136,20 @@ Deno.test("A lease waits, expires, renews, is lost and is released", async (t) =
   await t.step("--wait: a second run waits for the first to release", async () => {
     const lake = new MemoryLake();
     const first = await acquireLease(lake, { task: "ingest", courseId: "ml", holder: HOLDER });
-    const second = acquireLease(lake, { task: "ingest", courseId: "ml", holder: OTHER, waitMs: 60_000, pollMs: 5 });
+    const waits: string[] = [];
+    const second = acquireLease(lake, {
+      task: "ingest",
+      courseId: "ml",
+      holder: OTHER,
+      waitMs: 60_000,
+      pollMs: 5,
+      onWait: (h) => waits.push(`${h.host}:${h.pid}`),
+    });
     await new Promise((r) => setTimeout(r, 20));
     await first.release();
     const lease = await second;
     assertEquals(lease.generation, 3); // 1 first, 2 its release, 3 the second run
+    assertEquals(waits, [`${HOLDER.host}:${HOLDER.pid}`], "the wait is announced once, naming the holder");
     await lease.release();
   });
   await t.step("a dead run's lease expires after its TTL and the next run takes it", async () => {

@@ -176,9 +176,15 @@ export interface LabelOptions {
   /**
    * The `label` lease of each course: who this run is, how long to wait for a
    * busy course (ms), the lease's time to live (ms).
-   * @default {{}} this process; refuse a busy course at once; 10 minutes
+   * @default {{}} this process; refuse a busy course at once; 2 minutes
    */
-  lease?: { holder?: LeaseHolderInfo; waitMs?: number; ttlMs?: number; pollMs?: number };
+  lease?: {
+    holder?: LeaseHolderInfo;
+    waitMs?: number;
+    ttlMs?: number;
+    pollMs?: number;
+    onWait?: (holder: LeaseHolderInfo, expiresAt: string) => void;
+  };
   /**
    * Stops the run between two partitions.
    * @default {undefined}

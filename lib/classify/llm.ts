@@ -219,7 +219,8 @@ export class LlmJudge {
   #clean(message: string): string {
     const key = this.#options.apiKey;
     const bare = key.length >= 4 ? message.split(key).join(REDACTED) : message;
-    return redactSecrets(bare).slice(0, 300);
+    // Gold is queried by people who never saw the message: keep personal data out of reasons too.
+    return redactForLlm(redactSecrets(bare)).slice(0, 300);
   }
 
   async #judgeOne(text: string): Promise<LlmResult> {

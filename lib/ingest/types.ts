@@ -145,7 +145,7 @@ export interface IngestOptions {
   /**
    * The lease each course is ingested under (see `lease.ts`): who this run
    * is, how long to wait for a busy course, and the lease's time to live.
-   * @default {{}} this process; refuse a busy course at once; 10 minutes
+   * @default {{}} this process; refuse a busy course at once; 2 minutes
    */
   lease?: IngestLeaseOptions;
 }
@@ -156,10 +156,12 @@ export interface IngestLeaseOptions {
   holder?: LeaseHolderInfo;
   /** How long to wait for a course another run holds, in ms. @default {0} */
   waitMs?: number;
-  /** The lease's time to live in ms; it is renewed every third of it. @default {600000} */
+  /** The lease's time to live in ms; it is renewed every third of it. @default {120000} */
   ttlMs?: number;
   /** How often a waiting run looks again, in ms. @default {2000} */
   pollMs?: number;
+  /** Called once when a course is busy and the run starts waiting. @default {undefined} */
+  onWait?: (holder: LeaseHolderInfo, expiresAt: string) => void;
 }
 
 /** What a worker is told to do: one course of a run. */

@@ -56,6 +56,23 @@ Deno.test("LlmJudge answers through an OpenAI-compatible server", async (t) => {
       await llm.close();
     }
   });
+  await t.step("a reason that echoes an email or a phone number is stored without them", async () => {
+    const echo = JSON.stringify({
+      is_faq: true,
+      confidence: 0.8,
+      reason: "asked by ana@example.org, +44 20 7946 0958",
+    });
+    const llm = startFakeLlm(() => ({ status: 200, content: echo }));
+    try {
+      const judge = new LlmJudge({ apiKey: "k", model: "m", baseURL: llm.baseURL });
+      const [r] = await judge.judge(["How do I reset my password?"]);
+      assertEquals(r!.status, "answered");
+      const reason = r!.status === "answered" ? r!.answer.reason : "";
+      assertEquals([reason.includes("ana@example.org"), reason.includes("7946")], [false, false], reason);
+    } finally {
+      await llm.close();
+    }
+  });
   await t.step("malformed JSON fails that item only", async () => {
     const llm = startFakeLlm((b) =>
       b.messages[1]!.content.includes("bad") ? { status: 200, content: "{not json" } : undefined
