@@ -42,7 +42,7 @@ const SPEC: TaskSpec<typeof OPTIONS> = {
   usage: USAGE,
   options: OPTIONS,
   permissionHint:
-    "The deno task may write only to ./report.html, ./reports, ./lake and /tmp. Elsewhere, run: deno run --allow-read --allow-write=FILE --allow-net --allow-env classify/report.ts --out FILE",
+    "The deno task may write only to ./report.html, ./reports, ./lake, ./demo-lake and /tmp. Elsewhere, run: deno run --allow-read --allow-write=FILE --allow-net --allow-env classify/report.ts --out FILE",
   async setup({ values, json, io, config: loadConfig, lake: openConfigLake }) {
     const config = await loadConfig();
     const now = new Date();

@@ -47,7 +47,9 @@ function inline(text: string): string {
     out = out.replace(/(^|[\s(])~(?=\S)([^~\n]*?\S)~(?=$|[\s.,;:!?)'"])/gm, "$1~~$2~~");
     out = out.replace(/^(\s*)[•◦▪]\s+/gm, "$1- ");
     out = out.replace(/^&gt;\s?/gm, "> ");
-    return decode(out).replace(/[\uE000\uE001]/g, "");
+    // `&lt;` stays an entity outside code: Markdown shows it as <, and a reply's `<script>` or `<!--`
+    // cannot become HTML on the FAQ site or swallow the draft's review note.
+    return out.replace(/&(?:amp|gt|quot|#39);/g, (e) => ENTITY[e] ?? e).replace(/[\uE000\uE001]/g, "");
   }).join("").replace(/\uE002/g, "**").replace(/\uE003/g, "*");
 }
 

@@ -13,6 +13,11 @@ Deno.test("mrkdwnToMarkdown() turns Slack mrkdwn into Markdown a FAQ page render
     ["marks inside code stay", "run `a*b*c` now", "run `a*b*c` now"],
     ["emphasis around code", "run *`make up`* then", "run **`make up`** then"],
     ["entities are decoded once", "a &amp;lt; b &amp; c &gt; d", "a &lt; b & c > d"],
+    [
+      "HTML in a reply stays text: < is kept as an entity outside code",
+      "try &lt;script&gt;alert(1)&lt;/script&gt; or &lt;!-- x and `&lt;b&gt;`",
+      "try &lt;script>alert(1)&lt;/script> or &lt;!-- x and `<b>`",
+    ],
     ["code fences get their own lines", "try ```pip install x``` please", "try\n```\npip install x\n```\nplease"],
     ["fences keep their content", "```\nif a &lt; b:\n  *x*\n```", "```\nif a < b:\n  *x*\n```"],
     ["bullets become list items", "• one\n• two", "- one\n- two"],
