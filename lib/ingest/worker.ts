@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ingestCourse } from "./ingest.ts";
+import { ingestCourse } from "./course.ts";
 import type { QuarantineRecord, WorkerMessage, WorkerTask } from "./types.ts";
 import { openLake } from "../lake.ts";
 

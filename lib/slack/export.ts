@@ -21,7 +21,7 @@ import { addDays, parseDay } from "../layout.ts";
 import { parseRawDay } from "./raw_json.ts";
 import { redactExcerpt, redactJson, redactReport } from "../redact.ts";
 import { type RawLeaseOptions, withRawLease } from "./raw_lease.ts";
-import { addToGroups, type DayGroups, entryTs, flushDay, type ImportProblem, type MergeCounts } from "./raw_merge.ts";
+import { addToGroups, type DayGroups, entryTs, flushDay, type MergeCounts } from "./raw_merge.ts";
 import { storeNames, type StoreNamesResult } from "./names.ts";
 
 export type { ImportProblem } from "./raw_merge.ts";
