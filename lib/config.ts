@@ -204,6 +204,30 @@ const CLASSIFIER_KEYS: Record<string, "int" | "ratio" | "strings"> = {
 };
 
 /**
+ * A top-level mapping of `courses.yml` by name, with a way to find the line of
+ * any node in it; `undefined` when the file has no such section.
+ */
+function topSection(
+  text: string,
+  file: string,
+  name: string,
+  notAMapping: string,
+): { section: YAMLMap; lineOf: (node: unknown) => number } | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
+  const lineOf = (node: unknown) => {
+    const r = (node as { range?: [number, number, number] } | null)?.range;
+    return r ? lines.linePos(r[0]).line : 0;
+  };
+  const root = doc.contents;
+  if (!isMap(root)) return undefined;
+  const section = root.get(name, true);
+  if (section === undefined || section === null) return undefined;
+  if (!isMap(section)) throw new ConfigError(file, lineOf(section), notAMapping);
+  return { section, lineOf };
+}
+
+/**
  * Parses the optional `classifier:` section of `courses.yml`.
  *
  * @param text The file's text.
@@ -212,17 +236,9 @@ const CLASSIFIER_KEYS: Record<string, "int" | "ratio" | "strings"> = {
  * @throws {ConfigError} For an unknown key or a wrong value, with its line.
  */
 export function parseClassifierSettings(text: string, file: string): ClassifierSettings {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  const lineOf = (node: unknown) => {
-    const r = (node as { range?: [number, number, number] } | null)?.range;
-    return r ? lines.linePos(r[0]).line : 0;
-  };
-  const root = doc.contents;
-  if (!isMap(root)) return Object.freeze({});
-  const section = root.get("classifier", true);
-  if (section === undefined || section === null) return Object.freeze({});
-  if (!isMap(section)) throw new ConfigError(file, lineOf(section), '"classifier" must be a mapping');
+  const found = topSection(text, file, "classifier", '"classifier" must be a mapping');
+  if (!found) return Object.freeze({});
+  const { section, lineOf } = found;
   const out: Record<string, unknown> = {};
   for (const pair of section.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "";
@@ -316,19 +332,9 @@ function readStaff(
  * ```
  */
 export function parseSlackSettings(text: string, file: string): SlackSettings {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  const lineOf = (node: unknown) => {
-    const r = (node as { range?: [number, number, number] } | null)?.range;
-    return r ? lines.linePos(r[0]).line : 0;
-  };
-  const root = doc.contents;
-  if (!isMap(root)) return Object.freeze({});
-  const section = root.get("slack", true);
-  if (section === undefined || section === null) return Object.freeze({});
-  if (!isMap(section)) {
-    throw new ConfigError(file, lineOf(section), '"slack" must be a mapping, such as "domain: my-team"');
-  }
+  const found = topSection(text, file, "slack", '"slack" must be a mapping, such as "domain: my-team"');
+  if (!found) return Object.freeze({});
+  const { section, lineOf } = found;
   const out: { domain?: string } = {};
   for (const pair of section.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "";

@@ -98,36 +98,38 @@ export class LocalLake implements Lake {
     }
   }
 
-  async write(key: string, data: Uint8Array): Promise<void> {
+  /**
+   * Writes `data` to a temporary file beside `key`, then lets `publish` put it
+   * in place; the temporary file never outlives the call.
+   */
+  async #viaTemp<T>(key: string, data: Uint8Array, publish: (tmp: string, file: string) => Promise<T>): Promise<T> {
     const file = this.#path(key);
     const dir = path.dirname(file);
     await Deno.mkdir(dir, { recursive: true });
     const tmp = path.join(dir, `.${path.basename(file)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
     try {
       await Deno.writeFile(tmp, data);
-      await Deno.rename(tmp, file);
-    } catch (e) {
-      await Deno.remove(tmp).catch(() => {});
-      throw e;
-    }
-  }
-
-  async writeIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
-    const file = this.#path(key);
-    const dir = path.dirname(file);
-    await Deno.mkdir(dir, { recursive: true });
-    const tmp = path.join(dir, `.${path.basename(file)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
-    try {
-      await Deno.writeFile(tmp, data);
-      // link() fails when the target exists, and a reader never sees a half-written file.
-      await Deno.link(tmp, file);
-      return true;
-    } catch (e) {
-      if (e instanceof Deno.errors.AlreadyExists) return false;
-      throw e;
+      return await publish(tmp, file);
     } finally {
       await Deno.remove(tmp).catch(() => {});
     }
+  }
+
+  async write(key: string, data: Uint8Array): Promise<void> {
+    await this.#viaTemp(key, data, (tmp, file) => Deno.rename(tmp, file));
+  }
+
+  writeIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    return this.#viaTemp(key, data, async (tmp, file) => {
+      try {
+        // link() fails when the target exists, and a reader never sees a half-written file.
+        await Deno.link(tmp, file);
+        return true;
+      } catch (e) {
+        if (e instanceof Deno.errors.AlreadyExists) return false;
+        throw e;
+      }
+    });
   }
 
   async delete(key: string): Promise<void> {
